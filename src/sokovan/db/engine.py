@@ -1,0 +1,108 @@
+"""The engine factory: one URL selects SQLite (embedded default) or PostgreSQL.
+
+`sqlite:///path` and `postgresql://…` are accepted as users write them and mapped to the async
+drivers. Every failure to understand or reach the database becomes a `DatabaseError` whose
+message says what to fix, so the CLI can print one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from sokovan.common.errors import DatabaseError
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_BACKEND_ALIASES = {"postgres": "postgresql"}
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+def parse_database_url(raw: str) -> URL:
+    """Validate `raw` and return it with the async driver for its backend."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise DatabaseError(
+            f"malformed database URL {raw!r}: expected sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DATABASE"
+        ) from None
+    backend = url.get_backend_name()
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    if backend not in _ASYNC_DRIVERS:
+        raise DatabaseError(
+            f"unsupported database backend {backend!r} in {url.render_as_string()!r}: "
+            "use sqlite or postgresql"
+        )
+    if backend == "sqlite" and not url.database:
+        raise DatabaseError("a SQLite URL needs a file path, e.g. sqlite:///./sokovan.db")
+    if backend == "postgresql" and not url.database:
+        raise DatabaseError(
+            f"the PostgreSQL URL {url.render_as_string()!r} names no database: append /DATABASE"
+        )
+    return url.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def create_engine(raw_url: str, *, echo: bool = False) -> AsyncEngine:
+    """Create an engine; does not connect (see `check_connection`)."""
+    url = parse_database_url(raw_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            return _create_sqlite_engine(url, echo=echo)
+        return create_async_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        )
+    except NoSuchModuleError as exc:  # pragma: no cover - drivers are hard dependencies
+        raise DatabaseError(f"database driver missing: {exc}") from None
+
+
+def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+    assert url.database is not None
+    if url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so that BEGIN (below) is ours:
+        # otherwise DDL would auto-commit and a failed migration could leave half a schema.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead
+        # of both reading, then one failing with "database is locked" on upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    """Connect once; raise DatabaseError with an actionable message if that fails."""
+    target = engine.url.render_as_string(hide_password=True)
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS + 1):
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+    except (OSError, TimeoutError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseError(
+            f"cannot connect to the database at {target}: {reason or type(exc).__name__}. "
+            "Check that the server is running and the URL (host, port, user, database) is right."
+        ) from None

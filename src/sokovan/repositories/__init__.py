@@ -1,0 +1,1 @@
+"""Repositories: the only code in sokovan that issues SQL."""
