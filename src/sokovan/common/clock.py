@@ -18,12 +18,14 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that moves only when told to; for tests and simulations."""
+    """A clock that moves only when told to; for tests and simulations.
+
+    It accepts aware times in any zone and reports them in UTC, as every `Clock` must; a naive
+    time raises ValueError.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
-        if self._now.tzinfo is None:
-            raise ValueError("ManualClock needs a timezone-aware start time")
+        self._now = _as_utc(start or datetime(2026, 1, 1, tzinfo=UTC))
 
     def now(self) -> datetime:
         return self._now
@@ -32,6 +34,11 @@ class ManualClock:
         self._now += delta
 
     def set(self, moment: datetime) -> None:
-        if moment.tzinfo is None:
-            raise ValueError("ManualClock needs timezone-aware times")
-        self._now = moment
+        self._now = _as_utc(moment)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # utcoffset(), not tzinfo, decides awareness: a tzinfo may still answer None.
+    if moment.utcoffset() is None:
+        raise ValueError("ManualClock needs timezone-aware times")
+    return moment.astimezone(UTC)

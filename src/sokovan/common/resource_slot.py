@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 from enum import StrEnum
 
 from sokovan.common.errors import InvalidResourceValueError, UnknownSlotTypeError
@@ -54,28 +54,33 @@ DEFAULT_SLOT_TYPES = SlotTypes(
     }
 )
 
-_BINARY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtpe]?)(?:i?b)?\s*$", re.IGNORECASE)
+# A number, then an optional binary prefix spelled "g", "gi", "gb" or "gib" (any case), or a
+# bare "b" for bytes. "ib" without a prefix is not a unit and is refused.
+_BINARY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgtpe])i?)?b?\s*$", re.IGNORECASE)
 _UNIT_POWER = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 _PLAIN_DECIMAL = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+# Byte counts are whole numbers of at most 28 digits; anything that would need rounding to get
+# there is refused rather than silently changed.
+_EXACT_BYTES = Context(prec=28, traps=[Inexact, InvalidOperation, Overflow])
 
 
 def parse_slot_amount(raw: object, kind: SlotKind) -> Decimal:
-    """Parse one user-supplied amount; never returns a negative, NaN or infinite value."""
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
-        raise InvalidResourceValueError(f"resource amount must be a number or string, not {raw!r}")
-    text = str(raw)
-    if kind is SlotKind.BYTES:
-        match = _BINARY_SIZE.match(text)
-        if match is None:
-            raise InvalidResourceValueError(
-                f"invalid size {text!r}: use a whole number of bytes or a binary unit, "
-                "e.g. '512m', '4g', '1.5GiB'"
-            )
-        multiplier = Decimal(1024) ** _UNIT_POWER[match.group(2).lower()]
-        amount = Decimal(match.group(1)) * multiplier
-        if amount != amount.to_integral_value():
-            raise InvalidResourceValueError(f"invalid size {text!r}: not a whole number of bytes")
-        return amount.quantize(Decimal(1))
+    """Parse one user-supplied amount; never returns a negative, NaN or infinite value.
+
+    Strings use the slot kind's syntax ("1.5" for counts, "4g" / "512MiB" for bytes). Numbers
+    (int, Decimal, float read as its shortest repr) are taken by value, whatever their exponent.
+    Bytes must come out whole. Anything else raises `InvalidResourceValueError`.
+    """
+    if isinstance(raw, str):
+        amount = _parse_size(raw) if kind is SlotKind.BYTES else _parse_count(raw)
+    else:
+        amount = _to_decimal(raw)
+        if amount < 0:
+            raise InvalidResourceValueError(f"resource amount must not be negative, not {raw!r}")
+    return _whole_bytes(amount, raw) if kind is SlotKind.BYTES else amount
+
+
+def _parse_count(text: str) -> Decimal:
     if not _PLAIN_DECIMAL.match(text):
         raise InvalidResourceValueError(
             f"invalid amount {text!r}: use a non-negative decimal number such as '2' or '0.5'"
@@ -83,11 +88,39 @@ def parse_slot_amount(raw: object, kind: SlotKind) -> Decimal:
     return Decimal(text.strip())
 
 
-def _to_decimal(value: SlotAmount) -> Decimal:
-    if isinstance(value, bool):
+def _parse_size(text: str) -> Decimal:
+    match = _BINARY_SIZE.match(text)
+    if match is None:
+        raise InvalidResourceValueError(
+            f"invalid size {text!r}: use a whole number of bytes or a binary unit, "
+            "e.g. '512m', '4g', '1.5GiB'"
+        )
+    number, unit = match.groups()
+    try:
+        return _EXACT_BYTES.multiply(Decimal(number), 1024 ** _UNIT_POWER[(unit or "").lower()])
+    except DecimalException:
+        raise InvalidResourceValueError(f"invalid size {text!r}: too large") from None
+
+
+def _whole_bytes(amount: Decimal, raw: object) -> Decimal:
+    if amount != amount.to_integral_value():
+        raise InvalidResourceValueError(f"invalid size {raw!r}: not a whole number of bytes")
+    try:
+        return amount.quantize(Decimal(1), context=_EXACT_BYTES)
+    except DecimalException:
+        raise InvalidResourceValueError(f"invalid size {raw!r}: too large") from None
+
+
+def _to_decimal(value: object) -> Decimal:
+    """The exact, finite amount `value` denotes.
+
+    A float is read as its shortest repr, so 0.1 becomes Decimal("0.1") rather than the binary
+    approximation 0.1000000000000000055…; bools, None and containers are refused.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         raise InvalidResourceValueError(f"resource amount must be numeric, not {value!r}")
     try:
-        amount = Decimal(value)
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
         raise InvalidResourceValueError(f"invalid resource amount {value!r}") from None
     if not amount.is_finite():
@@ -97,7 +130,12 @@ def _to_decimal(value: SlotAmount) -> Decimal:
 
 def _canonical(amount: Decimal) -> str:
     """'2.50' → '2.5', '1E+3' → '1000': one spelling per value, for stable serialisation."""
-    return format(amount.normalize(), "f") if amount else "0"
+    if not amount:
+        return "0"
+    # normalize() rounds to its context's precision; give it exactly the digits the amount has
+    # so that stripping trailing zeros never drops a significant digit.
+    exact = Context(prec=len(amount.as_tuple().digits))
+    return format(amount.normalize(exact), "f")
 
 
 class ResourceSlot(Mapping[str, Decimal]):
@@ -171,8 +209,12 @@ class ResourceSlot(Mapping[str, Decimal]):
         return hash(frozenset((slot, amt) for slot, amt in self._amounts.items() if amt))
 
     def fits_in(self, capacity: ResourceSlot) -> bool:
-        """True when every slot of this request is at most the same slot of `capacity`."""
-        return all(amount <= capacity.amount(slot) for slot, amount in self._amounts.items())
+        """True when every slot this request uses is at most the same slot of `capacity`.
+
+        Slots the request does not use (absent or zero: equal slots answer alike) always fit,
+        even where `capacity` is negative, as an overcommitted remainder can be.
+        """
+        return all(amount <= capacity.amount(slot) for slot, amount in self._used())
 
     def __le__(self, other: ResourceSlot) -> bool:
         return self.fits_in(other)
@@ -181,11 +223,11 @@ class ResourceSlot(Mapping[str, Decimal]):
         return other.fits_in(self)
 
     def shortfall(self, capacity: ResourceSlot) -> ResourceSlot:
-        """Per slot, how much this request exceeds `capacity`; empty when it fits."""
+        """Per slot, how much this request exceeds `capacity`; empty exactly when it fits."""
         return ResourceSlot(
             {
                 slot: amount - capacity.amount(slot)
-                for slot, amount in self._amounts.items()
+                for slot, amount in self._used()
                 if amount > capacity.amount(slot)
             }
         )
@@ -194,13 +236,20 @@ class ResourceSlot(Mapping[str, Decimal]):
         return not any(self._amounts.values())
 
     def nonzero_slots(self) -> frozenset[str]:
-        return frozenset(slot for slot, amount in self._amounts.items() if amount)
+        return frozenset(slot for slot, _ in self._used())
+
+    def _used(self) -> Iterator[tuple[str, Decimal]]:
+        """The (slot, amount) pairs with a non-zero amount: what the comparisons look at."""
+        return ((slot, amount) for slot, amount in self._amounts.items() if amount)
 
     def dominant_share(self, capacity: ResourceSlot) -> Decimal:
-        """max over slots of amount ÷ capacity (slots the capacity lacks are ignored)."""
+        """max over used slots of amount ÷ capacity; slots without positive capacity are ignored.
+
+        Zero when no used slot has capacity.
+        """
         shares = [
             amount / capacity.amount(slot)
-            for slot, amount in self._amounts.items()
+            for slot, amount in self._used()
             if capacity.amount(slot) > 0
         ]
         return max(shares, default=Decimal(0))
