@@ -288,4 +288,4 @@ async def add_session(
         t.session_dependencies,
         [{"session_id": session_id, "depends_on": dep} for dep in depends_on],
     )
-    return session_id, [KernelId(row["id"]) for row in kernel_rows]
+    return session_id, [KernelId(uuid.UUID(str(row["id"]))) for row in kernel_rows]

@@ -1,0 +1,214 @@
+"""Placement snapshot, part one: the scaling group, its agents, its pending sessions.
+
+Pending sessions, their kernels and their dependencies come from three statements that all
+select "the PENDING sessions of this group" by subquery, so their number never changes the
+number of round trips and no id list grows with the queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sokovan.common.ids import AccessKey, AgentId, GroupId, KernelId, SessionId, UserId
+from sokovan.common.status import AgentStatus, SessionStatus
+from sokovan.db import tables as t
+from sokovan.repositories.scheduler.read_rows import AnyRow, agent_ids_or_none
+from sokovan.repositories.scheduler.snapshot_types import (
+    AgentSnapshot,
+    DependencyState,
+    PendingKernel,
+    PendingSession,
+    ScalingGroupConfig,
+)
+
+
+def pending_in_group(scaling_group: str, column: str) -> sa.Select[Any]:
+    """`column` of the group's PENDING sessions, for `IN (…)`.
+
+    Selected from an alias so that it never correlates with a `sessions` of the outer query.
+    """
+    pending = t.sessions.alias("pending_here")
+    return sa.select(pending.c[column]).where(
+        pending.c.scaling_group == scaling_group,
+        pending.c.status == SessionStatus.PENDING,
+    )
+
+
+async def load_scaling_group(conn: AsyncConnection, name: str) -> ScalingGroupConfig | None:
+    """The group's configuration; None when it does not exist or is inactive."""
+    groups = t.scaling_groups.c
+    row = (
+        await conn.execute(
+            sa.select(t.scaling_groups).where(groups.name == name, groups.is_active == sa.true())
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return ScalingGroupConfig(
+        name=row.name,
+        scheduler=row.scheduler,
+        agent_selection_strategy=row.agent_selection_strategy,
+        agent_selection_resource_priority=tuple(row.agent_selection_resource_priority),
+        max_container_count=row.max_container_count,
+        enforce_spreading_endpoint_replica=row.enforce_spreading_endpoint_replica,
+        pending_timeout=row.pending_timeout,
+        roundrobin_next_index=row.roundrobin_next_index,
+    )
+
+
+async def load_agents(conn: AsyncConnection, scaling_group: str) -> tuple[AgentSnapshot, ...]:
+    """ALIVE, schedulable agents of the group, ordered by id."""
+    agents = t.agents.c
+    rows = await conn.execute(
+        sa.select(
+            agents.id,
+            agents.addr,
+            agents.architecture,
+            agents.available_slots,
+            agents.occupied_slots,
+            agents.container_count,
+        )
+        .where(
+            agents.scaling_group == scaling_group,
+            agents.status == AgentStatus.ALIVE,
+            agents.schedulable == sa.true(),
+        )
+        .order_by(agents.id)
+    )
+    return tuple(
+        AgentSnapshot(
+            agent_id=AgentId(row.id),
+            addr=row.addr,
+            architecture=row.architecture,
+            available_slots=row.available_slots,
+            occupied_slots=row.occupied_slots,
+            container_count=row.container_count,
+        )
+        for row in rows
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingQueue:
+    """The group's pending sessions in submission order and the state of their dependencies."""
+
+    sessions: tuple[PendingSession, ...]
+    dependencies: dict[SessionId, DependencyState]
+
+
+async def load_pending_queue(conn: AsyncConnection, scaling_group: str) -> PendingQueue:
+    sessions = await _pending_session_rows(conn, scaling_group)
+    kernels = await _pending_kernels(conn, scaling_group)
+    depends_on, dependencies = await _dependencies(conn, scaling_group)
+    return PendingQueue(
+        sessions=tuple(
+            _pending_session(
+                row,
+                kernels.get(SessionId(row.id), ()),
+                depends_on.get(SessionId(row.id), ()),
+            )
+            for row in sessions
+        ),
+        dependencies=dependencies,
+    )
+
+
+async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> list[AnyRow]:
+    sessions = t.sessions.c
+    routes = t.routes.c
+    # The deployment a session serves, for replica spreading (a route owns one session).
+    endpoint = (
+        sa.select(routes.endpoint_id)
+        .where(routes.session_id == sessions.id)
+        .order_by(routes.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("endpoint_id")
+    )
+    rows = await conn.execute(
+        sa.select(t.sessions, endpoint)
+        .where(sessions.scaling_group == scaling_group, sessions.status == SessionStatus.PENDING)
+        .order_by(sessions.created_at, sessions.id)
+    )
+    return list(rows.all())
+
+
+def _pending_session(
+    row: AnyRow, kernels: tuple[PendingKernel, ...], depends_on: tuple[SessionId, ...]
+) -> PendingSession:
+    return PendingSession(
+        session_id=SessionId(row.id),
+        creation_id=row.creation_id,
+        access_key=AccessKey(row.access_key),
+        user_id=UserId(row.user_id),
+        group_id=GroupId(row.group_id),
+        domain_name=row.domain_name,
+        priority=row.priority,
+        session_type=row.session_type,
+        cluster_mode=row.cluster_mode,
+        cluster_size=row.cluster_size,
+        requested_slots=row.requested_slots,
+        kernels=kernels,
+        designated_agent_ids=agent_ids_or_none(row.designated_agent_ids),
+        starts_at=row.starts_at,
+        created_at=row.created_at,
+        depends_on=depends_on,
+        endpoint_id=row.endpoint_id,
+    )
+
+
+async def _pending_kernels(
+    conn: AsyncConnection, scaling_group: str
+) -> dict[SessionId, tuple[PendingKernel, ...]]:
+    kernels = t.kernels.c
+    rows = await conn.execute(
+        sa.select(
+            kernels.id,
+            kernels.session_id,
+            kernels.image,
+            kernels.architecture,
+            kernels.requested_slots,
+            kernels.cluster_role,
+            kernels.cluster_idx,
+        )
+        .where(kernels.session_id.in_(pending_in_group(scaling_group, "id")))
+        .order_by(kernels.session_id, kernels.cluster_idx, kernels.id)
+    )
+    grouped: dict[SessionId, list[PendingKernel]] = defaultdict(list)
+    for row in rows:
+        grouped[SessionId(row.session_id)].append(
+            PendingKernel(
+                kernel_id=KernelId(row.id),
+                image=row.image,
+                architecture=row.architecture,
+                requested_slots=row.requested_slots,
+                cluster_role=row.cluster_role,
+                cluster_idx=row.cluster_idx,
+            )
+        )
+    return {session_id: tuple(items) for session_id, items in grouped.items()}
+
+
+async def _dependencies(
+    conn: AsyncConnection, scaling_group: str
+) -> tuple[dict[SessionId, tuple[SessionId, ...]], dict[SessionId, DependencyState]]:
+    """What each pending session depends on (by id), and the state of every such session."""
+    edges = t.session_dependencies
+    dependency = t.sessions.alias("dependency")
+    rows = await conn.execute(
+        sa.select(edges.c.session_id, edges.c.depends_on, dependency.c.status, dependency.c.result)
+        .select_from(edges.join(dependency, dependency.c.id == edges.c.depends_on))
+        .where(edges.c.session_id.in_(pending_in_group(scaling_group, "id")))
+        .order_by(edges.c.session_id, edges.c.depends_on)
+    )
+    depends_on: dict[SessionId, list[SessionId]] = defaultdict(list)
+    states: dict[SessionId, DependencyState] = {}
+    for row in rows:
+        depends_on[SessionId(row.session_id)].append(SessionId(row.depends_on))
+        states[SessionId(row.depends_on)] = DependencyState(row.status, row.result)
+    return {key: tuple(ids) for key, ids in depends_on.items()}, states
