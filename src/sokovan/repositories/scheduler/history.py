@@ -1,0 +1,117 @@
+"""Scheduling history: the latest row per session, and recording outcomes with merging.
+
+`write_history` is shared with `update_with_history`, which records history in the same
+transaction as the status changes it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sokovan.common.ids import SessionId
+from sokovan.db import tables as t
+from sokovan.repositories.base import RepositoryBase
+from sokovan.repositories.scheduler.types import SchedulingHistoryRecord
+from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
+from sokovan.repositories.scheduler.write_history_plan import HistoryHead, plan_history
+from sokovan.repositories.scheduler.write_specs import (
+    SchedulingHistoryCreator,
+    SessionHistorySpec,
+)
+
+_H = t.session_scheduling_history.c
+
+
+class HistoryMixin(RepositoryBase):
+    async def get_last_session_histories(
+        self, session_ids: Sequence[SessionId]
+    ) -> dict[SessionId, SchedulingHistoryRecord]:
+        """The most recent history row of each session (by created_at, then updated_at).
+
+        Sessions without history are absent from the result.
+        """
+        async with self._engine.connect() as conn:
+            rows = await latest_history_rows(conn, session_ids)
+        return {record.session_id: record for record in map(_record, rows)}
+
+    async def create_scheduling_history(self, creator: SchedulingHistoryCreator) -> None:
+        """Record `creator.specs`, merging repeated outcomes (see `write_history`)."""
+        if not creator.specs:
+            return
+        async with self._engine.begin() as conn:
+            await write_history(conn, creator.specs, self._clock.now())
+
+
+async def latest_history_rows(
+    conn: AsyncConnection, session_ids: Collection[SessionId]
+) -> list[Row[Any]]:
+    """Every column of each session's latest history row (one statement for any number)."""
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=_H.session_id,
+            order_by=(_H.created_at.desc(), _H.updated_at.desc(), _H.id.desc()),
+        )
+        .label("rank")
+    )
+    found: list[Row[Any]] = []
+    for matching in id_filters(conn, _H.session_id, session_ids):
+        ranked = sa.select(t.session_scheduling_history, rank).where(matching).subquery()
+        columns = [ranked.c[column.name] for column in t.session_scheduling_history.c]
+        found.extend(await conn.execute(sa.select(*columns).where(ranked.c.rank == 1)))
+    return found
+
+
+async def write_history(
+    conn: AsyncConnection, specs: Sequence[SessionHistorySpec], now: datetime
+) -> None:
+    """Record `specs` on the caller's transaction: one read, one bulk update, one bulk insert.
+
+    When a session's latest row has the same phase, result, error_code and to_status as a
+    spec, that row's attempts grows by one and it takes the spec's message and `now` as
+    updated_at; otherwise a new row with attempts=1 is inserted. The increment is done in
+    SQL (attempts + n), so concurrent merges into one row never lose a count.
+    """
+    if not specs:
+        return
+    heads = {
+        SessionId(row.session_id): HistoryHead(
+            row.id, row.phase, row.result, row.error_code, row.to_status
+        )
+        for row in await latest_history_rows(conn, {spec.session_id for spec in specs})
+    }
+    plan = plan_history(heads, specs, now)
+    await bulk_update(
+        conn,
+        t.session_scheduling_history,
+        ("attempts", "message", "updated_at"),
+        [
+            {"id": inc.row_id, "attempts": inc.attempts, "message": inc.message, "updated_at": now}
+            for inc in plan.increments
+        ],
+        add={"attempts"},
+    )
+    if plan.inserts:
+        await conn.execute(t.session_scheduling_history.insert(), plan.inserts)
+
+
+def _record(row: Row[Any]) -> SchedulingHistoryRecord:
+    return SchedulingHistoryRecord(
+        id=row.id,
+        session_id=SessionId(row.session_id),
+        phase=row.phase,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        result=row.result,
+        error_code=row.error_code,
+        message=row.message,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

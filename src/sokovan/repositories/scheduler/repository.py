@@ -1,0 +1,25 @@
+"""SchedulerRepository: every query and write the scheduler makes, in one typed facade.
+
+The methods live in focused mixins (reads, the placement snapshot, history, status updates,
+allocation, kernel writes) that share the engine and clock of `RepositoryBase`.
+"""
+
+from __future__ import annotations
+
+from sokovan.repositories.scheduler.allocation import AllocationMixin
+from sokovan.repositories.scheduler.history import HistoryMixin
+from sokovan.repositories.scheduler.kernel_writes import KernelWritesMixin
+from sokovan.repositories.scheduler.scheduling_data import SchedulingDataMixin
+from sokovan.repositories.scheduler.session_reads import SessionReadsMixin
+from sokovan.repositories.scheduler.status_updates import StatusUpdateMixin
+
+
+class SchedulerRepository(
+    SessionReadsMixin,
+    SchedulingDataMixin,
+    HistoryMixin,
+    StatusUpdateMixin,
+    AllocationMixin,
+    KernelWritesMixin,
+):
+    """The scheduler's only door to the database."""

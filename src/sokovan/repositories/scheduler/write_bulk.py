@@ -1,0 +1,142 @@
+"""Set-based statements over many ids: id filters and bulk UPDATE by id.
+
+`id_filters` matches many ids in one statement: `= ANY(array)` on PostgreSQL (one bind
+parameter, whatever the number of ids), IN-list chunks elsewhere.
+
+`bulk_update` writes many rows, each with its own values, in one statement. On PostgreSQL
+the rows travel as one array per column and are joined in a single UPDATE,
+`UPDATE t SET c = v.c FROM unnest($ids, $c, …) AS v(id, c, …) WHERE t.id = v.id`, which costs
+a fraction of executemany's one UPDATE per row (one plan, one executor run, arrays bound by
+the driver). Elsewhere (SQLite) executemany is used; there it is an in-process loop anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+#: Ids per IN list where arrays are not available: below SQLite's bind-parameter limit (32766).
+MAX_IN_LIST = 5_000
+
+
+def id_filters(
+    conn: AsyncConnection, column: sa.Column[Any], ids: Collection[Any]
+) -> Iterator[sa.ColumnElement[bool]]:
+    """WHERE clauses that together match `ids` (none for no ids); run one statement each."""
+    unique = list(set(ids))
+    if not unique:
+        return
+    if conn.dialect.name == "postgresql":
+        yield column == sa.any_(sa.bindparam(None, unique, type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(unique), MAX_IN_LIST):
+        yield column.in_(unique[start : start + MAX_IN_LIST])
+
+
+async def bulk_update(
+    conn: AsyncConnection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    add: Collection[str] = (),
+) -> None:
+    """Set `columns` of each row identified by `row["id"]` to the row's values.
+
+    Columns named in `add` are incremented by the row's value instead (in SQL, so concurrent
+    increments never lose a count). Values are domain values (ResourceSlot, StrEnum, aware
+    datetimes), as for any insert.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        await _update_from_arrays(conn, table, columns, rows, add)
+        return
+    values = {
+        name: _assigned(table.c[name], sa.bindparam(f"b_{name}", type_=table.c[name].type), add)
+        for name in columns
+    }
+    await conn.execute(
+        table.update().where(table.c.id == sa.bindparam("b_id")).values(values),
+        [{f"b_{key}": value for key, value in row.items()} for row in rows],
+    )
+
+
+async def _update_from_arrays(
+    conn: AsyncConnection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    add: Collection[str],
+) -> None:
+    names = ["id", *columns]
+    arrays = []
+    for name in names:
+        column = table.c[name]
+        convert = _element_converter(column, conn.dialect)
+        arrays.append(
+            sa.bindparam(
+                f"a_{name}",
+                [convert(row[name]) for row in rows],
+                type_=ARRAY(_element_type(column)),
+            )
+        )
+    joined = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    values = {
+        name: _assigned(table.c[name], _from_element(table.c[name], joined.c[name]), add)
+        for name in columns
+    }
+    await conn.execute(table.update().where(table.c.id == joined.c.id).values(values))
+
+
+def _assigned(column: sa.Column[Any], value: Any, add: Collection[str]) -> Any:
+    return column + value if column.name in add else value
+
+
+def _storage_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    column_type = column.type
+    return column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+
+
+def _is_json(column: sa.Column[Any]) -> bool:
+    return isinstance(_storage_type(column), sa.JSON)
+
+
+def _element_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    # JSON travels as text and is cast back: arrays of jsonb need no driver codec that way.
+    return sa.Text() if _is_json(column) else _storage_type(column)
+
+
+def _element_converter(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """Turns a domain value into what the column's storage type binds (decorators applied).
+
+    Rows of a batch mostly share value objects (one status, one timestamp), so conversions
+    are memoised by object identity for the duration of one statement.
+    """
+    column_type = column.type
+    decorate: Callable[[Any], Any] = (
+        (lambda value: column_type.process_bind_param(value, dialect))
+        if isinstance(column_type, sa.TypeDecorator)
+        else (lambda value: value)
+    )
+    encode = json.JSONEncoder(separators=(",", ":")).encode if _is_json(column) else None
+    memo: dict[int, Any] = {}
+
+    def convert(value: Any) -> Any:
+        key = id(value)
+        if key not in memo:
+            bound = decorate(value)
+            memo[key] = encode(bound) if encode is not None and bound is not None else bound
+        return memo[key]
+
+    return convert
+
+
+def _from_element(column: sa.Column[Any], element: sa.ColumnElement[Any]) -> Any:
+    return sa.cast(element, JSONB) if _is_json(column) else element

@@ -1,0 +1,203 @@
+"""Kernel writes of the kernel state engine, and lowering session priorities."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from test_update_with_history import (
+    LATER,
+    assert_occupancy_consistent,
+    kernel_rows,
+    session_row,
+    settle_agents,
+)
+
+from sokovan.common.clock import ManualClock
+from sokovan.common.ids import KernelId
+from sokovan.common.resource_slot import ResourceSlot
+from sokovan.common.scheduling import SESSION_PRIORITY_MIN
+from sokovan.common.status import KernelStatus, SessionStatus
+from sokovan.repositories.scheduler import SchedulerRepository
+from support.factories import (
+    T0,
+    KernelSpec,
+    Tenant,
+    add_agent,
+    add_scaling_group,
+    add_session,
+    add_tenant,
+)
+
+CPU1 = {"cpu": 1, "mem": 2**30}
+
+
+@pytest.fixture
+def repo(db_engine: AsyncEngine) -> SchedulerRepository:
+    return SchedulerRepository(db_engine, ManualClock(LATER))
+
+
+@pytest.fixture
+async def tenant(db_engine: AsyncEngine) -> Tenant:
+    await add_scaling_group(db_engine)
+    await add_agent(db_engine, "a1", available={"cpu": 16, "mem": 2**36})
+    await add_agent(db_engine, "a2", available={"cpu": 16, "mem": 2**36})
+    return await add_tenant(db_engine)
+
+
+async def test_reset_sends_retriable_kernels_back_to_pending(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, _ = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.PREPARING,
+        kernels=[
+            KernelSpec(slots=CPU1, agent_id="a1", status=KernelStatus.PREPARING),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.PREPARED, container_id="c"),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.RUNNING),
+            KernelSpec(slots=CPU1, agent_id="a1", status=KernelStatus.TERMINATED),
+        ],
+    )
+    await settle_agents(db_engine)
+
+    count = await repo.reset_kernels_to_pending([session_id], "EXCEEDED_MAX_RETRIES")
+
+    assert count == 2
+    kernels = await kernel_rows(db_engine, session_id)
+    assert [(k.status, k.agent_id, k.container_id) for k in kernels] == [
+        (KernelStatus.PENDING, None, None),
+        (KernelStatus.PENDING, None, None),
+        (KernelStatus.RUNNING, "a2", None),
+        (KernelStatus.TERMINATED, "a1", None),
+    ]
+    assert [k.status_info for k in kernels[:2]] == ["EXCEEDED_MAX_RETRIES"] * 2
+    session = await session_row(db_engine, session_id)
+    assert session.occupying_slots == ResourceSlot(CPU1)  # only the running kernel holds slots
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_reset_of_nothing_returns_zero(repo: SchedulerRepository) -> None:
+    assert await repo.reset_kernels_to_pending([], "r") == 0
+
+
+async def test_mark_kernel_terminated_is_idempotent_and_frees_the_agent(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, [kernel_id, other] = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.RUNNING,
+        kernels=[KernelSpec(slots=CPU1, agent_id="a1")] * 2,
+    )
+    await settle_agents(db_engine)
+
+    assert await repo.mark_kernel_terminated(kernel_id, "kernel_handler_failure", exit_code=137)
+    assert not await repo.mark_kernel_terminated(kernel_id, "again")
+    assert not await repo.mark_kernel_terminated(KernelId(uuid.uuid4()), "unknown")
+
+    kernel, sibling = await kernel_rows(db_engine, session_id)
+    assert kernel.id == kernel_id
+    assert (kernel.status, kernel.status_info, kernel.exit_code) == (
+        KernelStatus.TERMINATED,
+        "kernel_handler_failure",
+        137,
+    )
+    assert (kernel.terminated_at, kernel.status_changed, kernel.agent_id) == (LATER, LATER, "a1")
+    assert (sibling.id, sibling.status) == (other, KernelStatus.RUNNING)
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_cancelled_kernels_are_not_marked_terminated(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, [kernel_id] = await add_session(
+        db_engine, tenant, status=SessionStatus.CANCELLED, kernel_status=KernelStatus.CANCELLED
+    )
+
+    assert not await repo.mark_kernel_terminated(kernel_id, "late event")
+    [kernel] = await kernel_rows(db_engine, session_id)
+    assert (kernel.status, kernel.status_changed) == (KernelStatus.CANCELLED, T0)
+
+
+async def test_update_kernel_status_applies_only_from_expected_statuses(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, [kernel_id] = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.CREATING,
+        kernels=[KernelSpec(slots=CPU1, agent_id="a1")],
+    )
+    await settle_agents(db_engine)
+
+    refused = await repo.update_kernel_status(
+        kernel_id, KernelStatus.RUNNING, expected_statuses={KernelStatus.PREPARED}
+    )
+    applied = await repo.update_kernel_status(
+        kernel_id,
+        KernelStatus.RUNNING,
+        "started",
+        expected_statuses={KernelStatus.CREATING},
+        container_id="c-42",
+    )
+
+    assert (refused, applied) == (False, True)
+    [kernel] = await kernel_rows(db_engine, session_id)
+    assert (kernel.status, kernel.status_info, kernel.container_id) == (
+        KernelStatus.RUNNING,
+        "started",
+        "c-42",
+    )
+    assert kernel.occupied_slots == ResourceSlot(CPU1)
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_update_kernel_status_frees_slots_and_never_leaves_a_finished_status(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, [kernel_id] = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.RUNNING,
+        kernels=[KernelSpec(slots=CPU1, agent_id="a1")],
+    )
+    await settle_agents(db_engine)
+
+    assert await repo.update_kernel_status(kernel_id, KernelStatus.ERROR, "crashed")
+    await assert_occupancy_consistent(db_engine)
+    assert await repo.update_kernel_status(kernel_id, KernelStatus.CANCELLED, "cleaned")
+    assert not await repo.update_kernel_status(kernel_id, KernelStatus.RUNNING)
+    assert not await repo.update_kernel_status(kernel_id, KernelStatus.CANCELLED)
+
+    [kernel] = await kernel_rows(db_engine, session_id)
+    assert (kernel.status, kernel.status_info, kernel.terminated_at) == (
+        KernelStatus.CANCELLED,
+        "cleaned",
+        LATER,
+    )
+    assert (await session_row(db_engine, session_id)).occupying_slots == ResourceSlot()
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_update_of_an_unknown_kernel_is_refused(repo: SchedulerRepository) -> None:
+    assert not await repo.update_kernel_status(KernelId(uuid.uuid4()), KernelStatus.RUNNING)
+
+
+async def test_lower_session_priority_clamps_at_the_minimum(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    high, _ = await add_session(db_engine, tenant, priority=25)
+    low, _ = await add_session(db_engine, tenant, priority=5)
+    floor, _ = await add_session(db_engine, tenant, priority=SESSION_PRIORITY_MIN)
+    bystander, _ = await add_session(db_engine, tenant, priority=25)
+
+    await repo.lower_session_priority([high, low, floor], 10, SESSION_PRIORITY_MIN)
+    await repo.lower_session_priority([high], 10, 8)
+
+    priorities = [
+        (await session_row(db_engine, session_id)).priority
+        for session_id in (high, low, floor, bystander)
+    ]
+    assert priorities == [8, 0, 0, 25]
