@@ -33,9 +33,16 @@ class SokovanConfig(BaseSettings):
         description="SQLAlchemy URL; unset means a SQLite file under data_dir.",
     )
     database_echo: bool = False
+    credentials_file: Path | None = Field(
+        None,
+        description="Where `sokovan up` keeps the admin keypair; unset means under data_dir.",
+    )
     manager: ManagerConfig = Field(default_factory=ManagerConfig)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'sokovan.db'}"
+
+    def resolved_credentials_file(self) -> Path:
+        return self.credentials_file or self.data_dir / "credentials.json"

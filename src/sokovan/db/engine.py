@@ -28,9 +28,10 @@ def parse_database_url(raw: str) -> URL:
     """Validate `raw` and return it with the async driver for its backend."""
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError) as exc:
+        # The URL is not echoed: it could not be parsed, so its password cannot be hidden.
         raise DatabaseError(
-            f"malformed database URL {raw!r}: expected sqlite:///PATH or "
+            f"malformed database URL ({exc}): expected sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/DATABASE"
         ) from None
     backend = url.get_backend_name()

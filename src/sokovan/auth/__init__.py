@@ -1,0 +1,1 @@
+"""Authentication: keypair generation and secret hashing."""

@@ -1,0 +1,1 @@
+"""The `sokovan` command line (Typer + Rich); `main.app` is the entry point."""
