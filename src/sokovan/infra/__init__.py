@@ -1,0 +1,1 @@
+"""Ports (Protocols) to the outside world and their backends."""

@@ -1,0 +1,1 @@
+"""Events broadcast to interested parties (API waiters, metrics, clients)."""

@@ -1,0 +1,1 @@
+"""Distributed locks: one manager at a time runs a locked scheduling step."""

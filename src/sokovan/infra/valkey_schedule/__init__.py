@@ -1,0 +1,1 @@
+"""The hint store: schedule marks, pending queues, route health and kernel presence."""

@@ -1,0 +1,1 @@
+"""Scheduler handlers: small classes that declare their contract and do one step."""

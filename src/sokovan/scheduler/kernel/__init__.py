@@ -1,0 +1,1 @@
+"""Kernel state: applying kernel events and kernel-level transitions."""

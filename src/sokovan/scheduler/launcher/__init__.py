@@ -1,0 +1,1 @@
+"""Starting sessions on agents: image pulling and kernel creation."""

@@ -1,0 +1,1 @@
+"""Ending sessions on agents: destroy RPCs and stale-kernel checks."""
