@@ -1,0 +1,1 @@
+"""The session scheduler: placement, the coordinator loop and its handlers."""

@@ -1,0 +1,1 @@
+"""Placement: PENDING → SCHEDULED for one scaling group per call (DESIGN §5)."""

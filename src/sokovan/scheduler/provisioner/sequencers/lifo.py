@@ -1,0 +1,15 @@
+"""LIFO: newest submission first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sokovan.repositories.scheduler.snapshot_types import PendingSession, SchedulingData
+from sokovan.scheduler.provisioner.sequencers.ordering import FixedOrderCursor, submission_key
+
+
+class LIFOSequencer:
+    """The exact reverse of FIFO's order (ties on `created_at`: higher session id first)."""
+
+    def start(self, sessions: Sequence[PendingSession], data: SchedulingData) -> FixedOrderCursor:
+        return FixedOrderCursor(sorted(sessions, key=submission_key, reverse=True))
