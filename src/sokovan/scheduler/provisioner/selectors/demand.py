@@ -1,0 +1,62 @@
+"""A placement request normalised once, so that hot loops compare plain tuples of Decimals."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from decimal import Decimal
+from typing import NamedTuple
+
+from sokovan.common.resource_slot import ResourceSlot
+
+
+class Demand(NamedTuple):
+    """What must fit on ONE agent: one kernel, or all kernels of a single-node session.
+
+    A NamedTuple rather than a frozen dataclass: one is built per decision on the hot path,
+    and tuple construction is several times cheaper.
+    """
+
+    architecture: str
+    #: The requested (nonzero) slots: resource-priority slots first, in priority order, then
+    #: the others by name. Every ranking compares free capacity in this order.
+    order: tuple[str, ...]
+    #: The requested amount of each slot of `order`.
+    amounts: tuple[Decimal, ...]
+    #: Containers the request adds to the agent (the number of kernels).
+    containers: int
+    #: The request as given, recorded in placements.
+    slots: ResourceSlot
+    names: frozenset[str]
+
+    @property
+    def key(self) -> Hashable:
+        """Equal for requests that are feasible on exactly the same agents."""
+        return (self.architecture, self.order, self.amounts, self.containers)
+
+    def amount_of(self, slot: str) -> Decimal:
+        return self.amounts[self.order.index(slot)]
+
+
+class DemandBuilder:
+    """Builds demands for one resource priority; remembers the slot order per slot layout."""
+
+    def __init__(self, priority: Sequence[str]) -> None:
+        self._rank = {slot: position for position, slot in enumerate(priority)}
+        self._layouts: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
+
+    def build(self, architecture: str, slots: ResourceSlot, containers: int) -> Demand:
+        # One pass over the slots; requests of the same layout share the sorted order.
+        requested = {slot: slots[slot] for slot in slots}
+        if not all(requested.values()):
+            requested = {slot: amount for slot, amount in requested.items() if amount}
+        layout = tuple(requested)
+        known = self._layouts.get(layout)
+        if known is None:
+            known = self._layouts[layout] = self._order(requested), frozenset(requested)
+        order, names = known
+        amounts = tuple(map(requested.__getitem__, order))
+        return Demand(architecture, order, amounts, containers, slots, names)
+
+    def _order(self, names: Iterable[str]) -> tuple[str, ...]:
+        unranked = len(self._rank)
+        return tuple(sorted(names, key=lambda slot: (self._rank.get(slot, unranked), slot)))
