@@ -1,0 +1,1 @@
+"""Committing a cycle's placements."""
