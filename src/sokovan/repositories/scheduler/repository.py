@@ -12,6 +12,8 @@ from sokovan.repositories.scheduler.kernel_writes import KernelWritesMixin
 from sokovan.repositories.scheduler.scheduling_data import SchedulingDataMixin
 from sokovan.repositories.scheduler.session_reads import SessionReadsMixin
 from sokovan.repositories.scheduler.status_updates import StatusUpdateMixin
+from sokovan.repositories.scheduler.write_enqueue import SessionEnqueueMixin
+from sokovan.repositories.scheduler.write_termination_marks import TerminationMarkMixin
 
 
 class SchedulerRepository(
@@ -21,5 +23,7 @@ class SchedulerRepository(
     StatusUpdateMixin,
     AllocationMixin,
     KernelWritesMixin,
+    SessionEnqueueMixin,
+    TerminationMarkMixin,
 ):
     """The scheduler's only door to the database."""
