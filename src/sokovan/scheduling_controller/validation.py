@@ -108,6 +108,7 @@ def lookup_of(spec: SessionCreationSpec) -> EnqueueLookup:
         access_key=spec.access_key,
         user_id=spec.user_id,
         group_id=spec.group_id,
+        domain_name=spec.domain_name,
         image_names=frozenset(kernel.image for kernel in spec.kernels),
         depends_on=frozenset(spec.depends_on),
         designated_agents=frozenset(spec.designated_agent_ids or ()),
@@ -171,6 +172,11 @@ def _check_owner(spec: SessionCreationSpec, context: EnqueueContext) -> None:
         raise SessionOwnershipError(
             f"user {spec.user_id} is not a member of group {spec.group_id}; "
             "submit under a group you belong to"
+        )
+    if owner.inactive_owners:
+        raise SessionOwnershipError(
+            f"{_listing(owner.inactive_owners)} deactivated: no new sessions can be submitted "
+            "under it; ask an administrator to reactivate it"
         )
 
 

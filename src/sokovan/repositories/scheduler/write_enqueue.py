@@ -39,6 +39,7 @@ class EnqueueLookup:
     access_key: AccessKey
     user_id: UserId
     group_id: GroupId
+    domain_name: str
     image_names: frozenset[str]
     depends_on: frozenset[SessionId]
     designated_agents: frozenset[AgentId]
@@ -53,6 +54,8 @@ class OwnerFacts:
     user_domain: str | None
     group_domain: str | None
     user_in_group: bool
+    #: Owners that exist but are deactivated ("domain 'acme'", "group …", "user …").
+    inactive_owners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +230,26 @@ async def _owner_facts(conn: AsyncConnection, lookup: EnqueueLookup) -> OwnerFac
         user_domain=user_domain,
         group_domain=group_domain,
         user_in_group=membership is not None,
+        inactive_owners=await _inactive_owners(conn, lookup),
     )
+
+
+async def _inactive_owners(conn: AsyncConnection, lookup: EnqueueLookup) -> tuple[str, ...]:
+    users, groups, domains = t.users.c, t.groups.c, t.domains.c
+    rows = await conn.execute(
+        sa.union_all(
+            sa.select(sa.literal("domain"), domains.name).where(
+                domains.name == lookup.domain_name, sa.not_(domains.is_active)
+            ),
+            sa.select(sa.literal("group"), groups.name).where(
+                groups.id == lookup.group_id, sa.not_(groups.is_active)
+            ),
+            sa.select(sa.literal("user"), users.username).where(
+                users.id == lookup.user_id, sa.not_(users.is_active)
+            ),
+        )
+    )
+    return tuple(f"{kind} {name!r}" for kind, name in rows)
 
 
 async def _images_named(
