@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from sokovan.common.clock import ManualClock
-from sokovan.common.ids import SessionId
+from sokovan.common.ids import AccessKey, SessionId
 from sokovan.repositories.scheduler.snapshot_types import SchedulingData
 from sokovan.repositories.scheduler.write_specs import (
     AllocationBatch,
@@ -21,6 +21,8 @@ from unit.sokovan.scheduler.provisioner.snapshot_builders import (
     T0,
     agent,
     pending_session,
+    policies,
+    policy,
     scheduling_data,
     slots,
 )
@@ -118,3 +120,30 @@ async def test_lower_priority_sessions_wait_for_the_higher_bucket_and_say_so() -
     (waiting,) = result.unscheduled_sessions
     assert waiting.code == "lower-priority"
     assert "higher priority (20)" in waiting.reason
+
+
+async def test_cp_007_mixed_outcomes_are_each_classified_with_their_own_reason() -> None:
+    """Seed 000 CP-007: one cycle places what passes and explains each rejection."""
+    capped = AccessKey("AKCAPPED")
+    ok = pending_session(at=0, requested=slots(cpu=1, mem="1g"))
+    over_quota = pending_session(at=1, access_key=capped, requested=slots(cpu=4, mem="1g"))
+    too_big = pending_session(at=2, requested=slots(cpu=64, mem="1g"))
+    # The capped keypair may hold 2 cpu: 0 + 4 > 2. The agent has 8 cpu: 64 never fits.
+    data = _with_agents(
+        scheduling_data(
+            sessions=[ok, over_quota, too_big],
+            policy_snapshot=policies(by_keypair={capped: policy("capped", total=slots(cpu=2))}),
+        ),
+        8,
+    )
+
+    result = await _provisioner(
+        RecordingAllocator(), RecordingPendingQueue()
+    ).schedule_scaling_group("default", data)
+
+    assert [s.session_id for s in result.scheduled_sessions] == [ok.session_id]
+    codes = {u.session_id: u.code for u in result.unscheduled_sessions}
+    assert codes == {
+        over_quota.session_id: "quota-exceeded",
+        too_big.session_id: "insufficient-resources",
+    }
