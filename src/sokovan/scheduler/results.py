@@ -18,10 +18,20 @@ class SessionTransitionInfo:
     reason: str | None = None
     creation_id: str | None = None
     access_key: AccessKey | None = None
+    #: A sentence for people beyond the reason code (e.g. why a session waits); recorded as
+    #: the history message.
+    detail: str | None = None
+    #: A stable code for `detail` ("quota-exceeded", …); recorded as the history error code.
+    error_code: str | None = None
 
     @classmethod
     def of(
-        cls, session: SessionWithKernels | SessionInfo, reason: str | None
+        cls,
+        session: SessionWithKernels | SessionInfo,
+        reason: str | None,
+        *,
+        detail: str | None = None,
+        error_code: str | None = None,
     ) -> SessionTransitionInfo:
         info = session.session_info if isinstance(session, SessionWithKernels) else session
         return cls(
@@ -30,6 +40,8 @@ class SessionTransitionInfo:
             reason=reason,
             creation_id=info.creation_id,
             access_key=info.access_key,
+            detail=detail,
+            error_code=error_code,
         )
 
 

@@ -75,11 +75,27 @@ class ScheduledSession(Protocol):
     def session_id(self) -> SessionId: ...
 
 
+class UnscheduledSession(Protocol):
+    """One session the provisioner left waiting, with the reason its owner is shown."""
+
+    @property
+    def session_id(self) -> SessionId: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
 class ScheduleOutcome(Protocol):
     """The part of the provisioner's result the handler reads."""
 
     @property
     def scheduled_sessions(self) -> Sequence[ScheduledSession]: ...
+
+    @property
+    def unscheduled_sessions(self) -> Sequence[UnscheduledSession]: ...
 
 
 class SessionProvisionerPort(Protocol):

@@ -89,5 +89,6 @@ def _spec(
         result=result,
         from_status=info.from_status,
         to_status=to_status,
-        message=info.reason or "",
+        message=info.detail or info.reason or "",
+        error_code=info.error_code,
     )

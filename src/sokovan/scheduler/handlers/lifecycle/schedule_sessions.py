@@ -12,7 +12,7 @@ from sokovan.repositories.scheduler.snapshot_types import PendingSession, Schedu
 from sokovan.repositories.scheduler.types import SessionWithKernels
 from sokovan.scheduler.handlers.base import HandlerSpec, SessionLifecycleHandler
 from sokovan.scheduler.handlers.ports import (
-    ScheduledSession,
+    ScheduleOutcome,
     SchedulingDataReader,
     SessionProvisionerPort,
 )
@@ -69,22 +69,27 @@ class ScheduleSessionsLifecycleHandler(SessionLifecycleHandler):
                 skipped=[SessionTransitionInfo.of(s, NO_SCHEDULING_DATA) for s in sessions]
             )
         outcome = await self._provisioner.schedule_scaling_group(scaling_group, data)
-        return _classify(sessions, data, outcome.scheduled_sessions)
+        return _classify(sessions, data, outcome)
 
 
 def _classify(
-    sessions: Sequence[SessionWithKernels],
-    data: SchedulingData,
-    scheduled: Sequence[ScheduledSession],
+    sessions: Sequence[SessionWithKernels], data: SchedulingData, outcome: ScheduleOutcome
 ) -> SessionExecutionResult:
     described = {p.session_id: _from_snapshot(p) for p in data.pending_sessions}
     described.update({s.session_id: SessionTransitionInfo.of(s, SCHEDULED) for s in sessions})
-    scheduled_ids = [placed.session_id for placed in scheduled]
+    scheduled_ids = [placed.session_id for placed in outcome.scheduled_sessions]
     placed = set(scheduled_ids)
+    # The reason stays the seed's code; why each session waits travels as the detail.
+    why = {waiting.session_id: waiting for waiting in outcome.unscheduled_sessions}
     return SessionExecutionResult(
         successes=[described[sid] for sid in scheduled_ids],
         skipped=[
-            SessionTransitionInfo.of(s, NOT_SCHEDULED_THIS_CYCLE)
+            SessionTransitionInfo.of(
+                s,
+                NOT_SCHEDULED_THIS_CYCLE,
+                detail=why[s.session_id].reason if s.session_id in why else None,
+                error_code=why[s.session_id].code if s.session_id in why else None,
+            )
             for s in sessions
             if s.session_id not in placed
         ],

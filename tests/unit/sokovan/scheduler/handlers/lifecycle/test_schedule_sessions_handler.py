@@ -25,8 +25,16 @@ class _Placed:
 
 
 @dataclass(frozen=True, slots=True)
+class _Waiting:
+    session_id: SessionId
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Outcome:
     scheduled_sessions: list[_Placed] = field(default_factory=list)
+    unscheduled_sessions: list[_Waiting] = field(default_factory=list)
 
 
 def _snapshot(*sessions: SessionWithKernels) -> SchedulingData:
@@ -231,3 +239,24 @@ async def test_ss_003_insufficient_resources_leaves_session_pending_not_failed(
     [skipped] = result.skipped
     assert skipped.session_id == s1.session_id
     assert skipped.reason == "not-scheduled-this-cycle"
+
+
+async def test_why_a_session_waits_travels_as_detail_under_the_seed_reason(
+    repository: Mock, provisioner: Mock
+) -> None:
+    s1 = session(status=SessionStatus.PENDING)
+    repository.get_scheduling_data.return_value = _snapshot(s1)
+    provisioner.schedule_scaling_group.return_value = _Outcome(
+        unscheduled_sessions=[
+            _Waiting(s1.session_id, "quota-exceeded", "user quota: cpu 9 + 2 > 10")
+        ]
+    )
+
+    result = await ScheduleSessionsLifecycleHandler(repository, provisioner).execute(
+        SCALING_GROUP, [s1]
+    )
+
+    (skipped,) = result.skipped
+    assert skipped.reason == "not-scheduled-this-cycle"
+    assert skipped.detail == "user quota: cpu 9 + 2 > 10"
+    assert skipped.error_code == "quota-exceeded"
