@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sokovan import __version__
+from sokovan.cli.agent_cmd import agent_command
 from sokovan.cli.config_cmd import config_app
 from sokovan.cli.db import db_app
 from sokovan.cli.errors import ReportingGroup
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command("up")(up_command)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.command("agent")(agent_command)
 
 
 def _print_version(value: bool) -> None:
