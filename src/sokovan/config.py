@@ -7,9 +7,14 @@ embedded state. Nested settings use a double underscore: `SOKOVAN_MANAGER__…`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: "local": in-process asyncio locks (one manager); "postgres": PostgreSQL advisory locks,
+#: shared by every manager using the database.
+LockBackend = Literal["local", "postgres"]
 
 
 def default_data_dir() -> Path:
@@ -20,6 +25,58 @@ class ManagerConfig(BaseModel):
     session_schedule_lock_lifetime: float = Field(
         30.0, gt=0, description="Seconds a scheduling lock is held before it expires."
     )
+    lock_acquire_timeout: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Seconds a scheduling step waits for its lock; past it the step is skipped until "
+            "its next cycle. Unset: the lock lifetime."
+        ),
+    )
+    lock_backend: LockBackend | None = Field(
+        None,
+        description=(
+            "Where scheduling locks live: 'local' (this process) or 'postgres' (advisory locks "
+            "shared by all managers). Unset: 'postgres' on PostgreSQL, 'local' on SQLite."
+        ),
+    )
+    short_loop_interval: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Longest single wait of a short loop for its hint, in seconds; a hint wakes the "
+            "loop at once, so this is not a polling delay."
+        ),
+    )
+    long_loop_interval: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "Seconds between runs of each long loop, which runs every step whether hinted or "
+            "not, so a lost hint delays work by at most this long."
+        ),
+    )
+    terminating_grace_period: float = Field(
+        600.0,
+        gt=0,
+        description=(
+            "Seconds a TERMINATING session waits for its kernels to report; past it the "
+            "session and its kernels are forced to TERMINATED and their resources freed."
+        ),
+    )
+    presence_lifetime: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "Seconds a kernel's last presence report counts as alive (in-process hint store)."
+        ),
+    )
+
+    def resolved_lock_acquire_timeout(self) -> float:
+        """`lock_acquire_timeout`, or the lock lifetime when it is unset."""
+        if self.lock_acquire_timeout is not None:
+            return self.lock_acquire_timeout
+        return self.session_schedule_lock_lifetime
 
 
 class SokovanConfig(BaseSettings):

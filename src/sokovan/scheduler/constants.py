@@ -23,6 +23,19 @@ STATUS_TIMEOUT_MAP: Final[Mapping[SessionStatus, timedelta]] = MappingProxyType(
     }
 )
 
+
+def status_timeouts(terminating_grace_period: timedelta) -> Mapping[SessionStatus, timedelta]:
+    """STATUS_TIMEOUT_MAP with TERMINATING timing out after `terminating_grace_period`.
+
+    A TERMINATING session waits for agent events; one whose agent never answers would wait
+    forever. With this map the coordinator expires it (promote-to-terminated's `expired`
+    forces it TERMINATED) and treats termination failures past the grace period as expired.
+    """
+    return MappingProxyType(
+        {**STATUS_TIMEOUT_MAP, SessionStatus.TERMINATING: terminating_grace_period}
+    )
+
+
 #: The schedule types with work to do once a session enters a status; statuses absent here
 #: (PENDING, RUNNING, CANCELLED, ERROR) wake nothing. Entering TERMINATING wakes the
 #: termination RPCs and also the TERMINATED promotion, because a session terminated for an

@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from functools import partial
 from typing import Protocol
 
@@ -51,7 +52,11 @@ from sokovan.scheduler.classification import (
     FailureClassification,
     FailureClassifier,
 )
-from sokovan.scheduler.constants import KERNEL_HANDLER_FAILURE, KERNEL_RESET_REASON
+from sokovan.scheduler.constants import (
+    KERNEL_HANDLER_FAILURE,
+    KERNEL_RESET_REASON,
+    STATUS_TIMEOUT_MAP,
+)
 from sokovan.scheduler.handlers.base import (
     HandlerSpec,
     KernelLifecycleHandler,
@@ -116,6 +121,7 @@ class ScheduleCoordinator:
         kernel_state_engine: KernelStateEngine,
         post_processors: Sequence[PostProcessor],
         clock: Clock,
+        status_timeouts: Mapping[SessionStatus, timedelta] = STATUS_TIMEOUT_MAP,
     ) -> None:
         self._repository = repository
         self._lifecycle_handlers = dict(lifecycle_handlers)
@@ -125,7 +131,7 @@ class ScheduleCoordinator:
         self._config = config
         self._hook_registry = hook_registry
         self._kernel_state_engine = kernel_state_engine
-        self._classifier = FailureClassifier(clock)
+        self._classifier = FailureClassifier(clock, timeouts=status_timeouts)
         self._broadcaster = TransitionBroadcaster(event_producer)
         self._post_processors = PostProcessorChain(post_processors)
 

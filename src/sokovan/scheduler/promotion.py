@@ -12,13 +12,14 @@ promoted half broken:
   A dead kernel is not "no longer pulling"; such sessions are left to detect-termination.
 - `expired`: where to send a session that has stayed in a target status longer than the
   status timeout without qualifying (a pull or a creation that never finishes). The timeout
-  map covers exactly the statuses promotions wait in (PREPARING, PULLING, CREATING).
+  map covers exactly the statuses promotions wait in (PREPARING, PULLING, CREATING; and
+  TERMINATING, with its configurable grace period, for force termination).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final
 
@@ -110,6 +111,16 @@ PROMOTE_TO_TERMINATED: Final = PromotionSpec(
     reason=None,
 )
 
+#: promote-to-terminated with force termination: a TERMINATING session whose kernels have not
+#: all finished when its grace period is over (an agent that never answers) is forced to
+#: TERMINATED together with its kernels, which frees what they held. The grace period is the
+#: coordinator's status timeout for TERMINATING (`constants.status_timeouts`); without one,
+#: this spec behaves exactly like PROMOTE_TO_TERMINATED.
+PROMOTE_OR_FORCE_TERMINATED: Final = replace(
+    PROMOTE_TO_TERMINATED,
+    expired=TransitionStatus(SessionStatus.TERMINATED, KernelStatus.TERMINATED),
+)
+
 ABNORMAL_TERMINATION: Final = "ABNORMAL_TERMINATION"
 
 DETECT_TERMINATION: Final = PromotionSpec(
@@ -132,4 +143,12 @@ PROMOTION_SPECS: Final[Mapping[ScheduleType, PromotionSpec]] = MappingProxyType(
             DETECT_TERMINATION,
         )
     }
+)
+
+#: The promotions a manager runs: PROMOTION_SPECS with force termination of TERMINATING
+#: sessions past their grace period.
+PROMOTION_SPECS_WITH_FORCE_TERMINATION: Final[Mapping[ScheduleType, PromotionSpec]] = (
+    MappingProxyType(
+        {**PROMOTION_SPECS, PROMOTE_OR_FORCE_TERMINATED.schedule_type: PROMOTE_OR_FORCE_TERMINATED}
+    )
 )

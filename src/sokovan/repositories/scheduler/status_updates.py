@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sokovan.common.ids import KernelId, SessionId
-from sokovan.common.status import KernelStatus
+from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.repositories.scheduler.history import write_history
 from sokovan.repositories.scheduler.write_cache import KeypairOccupancyMixin
 from sokovan.repositories.scheduler.write_rows import KernelRow, SessionRow
@@ -52,6 +52,12 @@ class StatusUpdateMixin(KeypairOccupancyMixin):
         return len(applied)
 
 
+def _guard_holds(change: SessionStatusChange, status: SessionStatus) -> bool:
+    # A session already in the target status counts as applied: allocate_sessions moves
+    # sessions to SCHEDULED itself, and the coordinator's change must still record history.
+    return change.expected_status in (None, status) or change.to_status == status
+
+
 def apply_status_changes(
     before: Workset, changes: Iterable[SessionStatusChange], now: datetime
 ) -> tuple[Workset, set[SessionId]]:
@@ -61,7 +67,7 @@ def apply_status_changes(
     applied: set[SessionId] = set()
     for change in changes:
         current = sessions.get(change.session_id) or before.sessions.get(change.session_id)
-        if current is None or change.expected_status not in (None, current.status):
+        if current is None or not _guard_holds(change, current.status):
             continue
         applied.add(change.session_id)
         sessions[current.id] = transition_session(current, change.to_status, change.reason, now)

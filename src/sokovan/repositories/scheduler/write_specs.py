@@ -23,7 +23,8 @@ class SessionStatusChange:
     kernel_to_status: KernelStatus | None
     #: Stored as status_info (the reason shown to users).
     reason: str | None = None
-    #: Optimistic guard: apply only while the session is still in this status.
+    #: Optimistic guard: apply only while the session is still in this status (or already
+    #: in `to_status`: re-applying a transition is idempotent and still records history).
     expected_status: SessionStatus | None = None
 
 
