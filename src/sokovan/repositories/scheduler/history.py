@@ -38,7 +38,7 @@ class HistoryMixin(RepositoryBase):
         """
         async with self._engine.connect() as conn:
             rows = await latest_history_rows(conn, session_ids)
-        return {record.session_id: record for record in map(_record, rows)}
+        return {record.session_id: record for record in map(history_record_from_row, rows)}
 
     async def create_scheduling_history(self, creator: SchedulingHistoryCreator) -> None:
         """Record `creator.specs`, merging repeated outcomes (see `write_history`)."""
@@ -101,7 +101,7 @@ async def write_history(
         await conn.execute(t.session_scheduling_history.insert(), plan.inserts)
 
 
-def _record(row: Row[Any]) -> SchedulingHistoryRecord:
+def history_record_from_row(row: Row[Any]) -> SchedulingHistoryRecord:
     return SchedulingHistoryRecord(
         id=row.id,
         session_id=SessionId(row.session_id),
