@@ -1,0 +1,134 @@
+"""An in-memory stand-in for the kernel rows the KernelStateEngine reads and writes.
+
+It keeps the repository's contract for those methods: `update_kernel_status` moves a kernel
+only from `expected_statuses` and never a finished one; `mark_kernel_terminated` moves any
+unfinished kernel; searches filter by ids, agents and statuses. Hints are recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sokovan.common.ids import AccessKey, AgentId, KernelId, SessionId
+from sokovan.common.resource_slot import ResourceSlot
+from sokovan.common.scheduling import ScheduleType
+from sokovan.common.status import KernelStatus
+from sokovan.repositories.scheduler.conditions import (
+    ByAgentIds,
+    ByKernelIds,
+    ByKernelStatuses,
+    KernelQuerier,
+)
+from sokovan.repositories.scheduler.types import KernelInfo, KernelSearchResult
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_FINISHED = KernelStatus.finished_statuses()
+
+
+def kernel_info(
+    status: KernelStatus,
+    *,
+    agent_id: str | None = "a1",
+    image: str = "python:3.11",
+    session_id: SessionId | None = None,
+) -> KernelInfo:
+    return KernelInfo(
+        kernel_id=KernelId(uuid.uuid4()),
+        session_id=session_id or SessionId(uuid.uuid4()),
+        access_key=AccessKey("AK"),
+        scaling_group="default",
+        agent_id=AgentId(agent_id) if agent_id else None,
+        agent_addr=f"http://127.0.0.1:6001/{agent_id}" if agent_id else None,
+        container_id=None,
+        cluster_role="main",
+        cluster_idx=1,
+        local_rank=0,
+        cluster_hostname="main1",
+        image=image,
+        architecture="x86_64",
+        requested_slots=ResourceSlot({"cpu": 1}),
+        occupied_slots=ResourceSlot(),
+        status=status,
+        status_info=None,
+        status_changed=T0,
+        exit_code=None,
+    )
+
+
+@dataclass
+class KernelRows:
+    rows: dict[KernelId, KernelInfo] = field(default_factory=dict)
+    writes: list[tuple[str, KernelId, KernelStatus]] = field(default_factory=list)
+
+    def add(self, *kernels: KernelInfo) -> None:
+        for kernel in kernels:
+            self.rows[kernel.kernel_id] = kernel
+
+    def status(self, kernel: KernelInfo) -> KernelStatus:
+        return self.rows[kernel.kernel_id].status
+
+    async def reset_kernels_to_pending(self, session_ids: Sequence[SessionId], reason: str) -> int:
+        raise NotImplementedError
+
+    async def mark_kernel_terminated(
+        self, kernel_id: KernelId, reason: str, exit_code: int | None = None
+    ) -> bool:
+        self.writes.append(("mark_kernel_terminated", kernel_id, KernelStatus.TERMINATED))
+        row = self.rows.get(kernel_id)
+        if row is None or row.status in _FINISHED:
+            return False
+        self.rows[kernel_id] = replace(
+            row, status=KernelStatus.TERMINATED, status_info=reason, exit_code=exit_code
+        )
+        return True
+
+    async def update_kernel_status(
+        self,
+        kernel_id: KernelId,
+        to_status: KernelStatus,
+        reason: str | None = None,
+        *,
+        expected_statuses: Collection[KernelStatus] | None = None,
+        container_id: str | None = None,
+    ) -> bool:
+        self.writes.append(("update_kernel_status", kernel_id, to_status))
+        row = self.rows.get(kernel_id)
+        if row is None or row.status in _FINISHED:
+            return False
+        if expected_statuses is not None and row.status not in expected_statuses:
+            return False
+        self.rows[kernel_id] = replace(
+            row,
+            status=to_status,
+            status_info=reason if reason is not None else row.status_info,
+            container_id=container_id if container_id is not None else row.container_id,
+        )
+        return True
+
+    async def search_kernels_for_handler(self, querier: KernelQuerier) -> KernelSearchResult:
+        found = list(self.rows.values())
+        for condition in querier.conditions:
+            match condition:
+                case ByKernelIds(kernel_ids=ids):
+                    found = [k for k in found if k.kernel_id in ids]
+                case ByAgentIds(agent_ids=ids):
+                    found = [k for k in found if k.agent_id in ids]
+                case ByKernelStatuses(statuses=statuses):
+                    found = [k for k in found if k.status in statuses]
+                case _:
+                    raise AssertionError(f"unexpected condition {condition}")
+        return KernelSearchResult(found)
+
+
+@dataclass
+class RecordingHints:
+    marked: list[ScheduleType] = field(default_factory=list)
+    fail: bool = False
+
+    async def mark_schedule_needed(self, schedule_type: ScheduleType) -> None:
+        if self.fail:
+            raise ConnectionError("hint store down")
+        self.marked.append(schedule_type)
