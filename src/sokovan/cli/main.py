@@ -8,6 +8,7 @@ import typer
 
 from sokovan import __version__
 from sokovan.cli.agent_cmd import agent_command
+from sokovan.cli.api_commands import add_api_commands
 from sokovan.cli.config_cmd import config_app
 from sokovan.cli.db import db_app
 from sokovan.cli.errors import ReportingGroup
@@ -27,6 +28,7 @@ app.command("up")(up_command)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.command("agent")(agent_command)
+add_api_commands(app)
 
 
 def _print_version(value: bool) -> None:
