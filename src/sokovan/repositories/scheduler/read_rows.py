@@ -76,6 +76,7 @@ def kernel_info_from_row(row: AnyRow) -> KernelInfo:
         status_info=row.status_info,
         status_changed=row.status_changed,
         exit_code=row.exit_code,
+        startup_command=row.startup_command,
     )
 
 

@@ -50,6 +50,8 @@ class KernelInfo:
     status_info: str | None
     status_changed: datetime
     exit_code: int | None
+    #: A shell-style command line run instead of the image's default command.
+    startup_command: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

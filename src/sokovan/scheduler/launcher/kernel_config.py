@@ -8,6 +8,7 @@ variable of the same name in the session's own environment.
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Final
@@ -115,6 +116,7 @@ def kernel_creation_config(
         cluster_hostname=kernel.cluster_hostname,
         resource_slots=kernel.requested_slots.to_json(),
         environ=kernel_environ(data, kernel, network),
+        command=shlex.split(kernel.startup_command) if kernel.startup_command else None,
         idle_timeout=config.idle_timeout,
         preopen_ports=list(config.preopen_ports),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from launch_builders import USER_ID, K, image_configs, start_session
 
@@ -95,3 +97,14 @@ def test_launcher_config_refuses_impossible_values(values: dict[str, object]) ->
 def test_the_keypair_never_shows_its_private_half() -> None:
     keys = generate_ssh_keypair(1024)
     assert "PRIVATE" not in repr(keys)
+
+
+def test_a_startup_command_is_sent_as_an_argument_vector() -> None:
+    data = start_session(K("a1"))
+    kernel = dataclasses.replace(data.kernels[0], startup_command="python3 -c 'print(1)'")
+    data = dataclasses.replace(data, kernels=(kernel,))
+    network = ClusterNetwork(None, {})
+
+    requests = create_kernels_requests(data, CONFIGS, network, None, LauncherConfig())
+
+    assert requests["a1"].kernel_configs[0].command == ["python3", "-c", "print(1)"]
