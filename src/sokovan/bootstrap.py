@@ -1,8 +1,10 @@
 """The embedded bootstrap behind `sokovan up`: everything a fresh installation needs, once.
 
 It creates the data directory, migrates the database and makes sure the defaults exist: the
-"default" resource policy (no limits), domain, group and scaling group (fifo, concentrated)
-and the superadmin `admin@sokovan.local` with a keypair. Running it again changes nothing.
+"default" resource policy (no limits), domain, group and scaling group (fifo, concentrated),
+the superadmin `admin@sokovan.local` with a keypair, the `python` image of the process
+runtime and the agent token (a file in the data directory, mode 0600). Running it again
+changes nothing.
 
 The admin secret exists in exactly one place, a credentials file (JSON, mode 0600) in the data
 directory; the database keeps only its hash. The file is written before the keypair is stored,
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sokovan.agent.config import detect_architecture
 from sokovan.auth.secrets import generate_keypair, hash_secret, verify_secret
 from sokovan.common.clock import Clock
 from sokovan.common.errors import ConfigurationError
@@ -32,6 +36,9 @@ API_URL = "http://127.0.0.1:8090"
 ADMIN_EMAIL = "admin@sokovan.local"
 ADMIN_USERNAME = "admin"
 DEFAULT = "default"
+#: The image every process agent can run: the machine's python3.
+DEFAULT_IMAGE = "python"
+DEFAULT_IMAGE_ENVIRONMENT: dict[str, object] = {"command": ["python3"]}
 _REISSUE_HINT = "move it away and run `sokovan up` again to issue a new admin keypair"
 
 
@@ -79,6 +86,9 @@ async def bootstrap(config: SokovanConfig, clock: Clock | None = None) -> Bootst
         credentials, admin_created = await ensure_admin(
             repo, group_id, config.resolved_credentials_file()
         )
+        await ensure_default_image(repo)
+        if config.agent_token is None and ensure_agent_token(config.agent_token_file()):
+            admin_created.append(f"agent token in {config.agent_token_file()}")
     finally:
         await engine.dispose()
     return BootstrapReport(
@@ -207,21 +217,73 @@ def write_credentials(path: Path, credentials: Credentials) -> None:
         "access_key": credentials.access_key,
         "secret_key": credentials.secret_key,
     }
-    partial = path.with_name(f".{path.name}.partial")
+    text = json.dumps(payload, indent=2) + "\n"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial.unlink(missing_ok=True)
-        # Created 0600 from the start (O_EXCL, explicit mode): the secret is never readable
-        # by others, not even between the write and a later chmod.
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, path)
+        write_private_file(path, text)
     except OSError as exc:
         raise ConfigurationError(
             f"cannot write the credentials file {path}: {exc.strerror or exc}; "
             "set SOKOVAN_CREDENTIALS_FILE to a writable location"
         ) from None
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, readable by the owner only (mode 0600); OSError."""
+    partial = path.with_name(f".{path.name}.partial")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial.unlink(missing_ok=True)
+    # Created 0600 from the start (O_EXCL, explicit mode): the secret is never readable
+    # by others, not even between the write and a later chmod.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(partial, path)
+
+
+def ensure_agent_token(path: Path) -> bool:
+    """A random agent token in `path` (mode 0600) unless one is there; True when created."""
+    try:
+        if path.read_text(encoding="utf-8").strip():
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the agent token file {path}: {exc}") from None
+    try:
+        write_private_file(path, secrets.token_urlsafe(32) + "\n")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write the agent token file {path}: {exc.strerror or exc}"
+        ) from None
+    return True
+
+
+def read_agent_token(config: SokovanConfig) -> str:
+    """The configured agent token, else the one in the data directory's token file."""
+    if config.agent_token is not None:
+        return config.agent_token.get_secret_value()
+    path = config.agent_token_file()
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"no agent token: set SOKOVAN_AGENT_TOKEN or run `sokovan up` once to create "
+            f"{path} ({exc.strerror or exc})"
+        ) from None
+    if not token:
+        raise ConfigurationError(f"the agent token file {path} is empty")
+    return token
+
+
+async def ensure_default_image(repo: TenancyRepository) -> None:
+    """The process runtime's default image: `python` on this machine's architecture."""
+    await repo.ensure_image(DEFAULT_IMAGE, detect_architecture(), DEFAULT_IMAGE_ENVIRONMENT)
+
+
+def record_api_url(path: Path, api_url: str) -> None:
+    """Point the credentials file at `api_url` (where the manager now serves), if it differs."""
+    stored = read_credentials(path)
+    if stored is not None and stored.api_url != api_url:
+        write_credentials(path, Credentials(api_url, stored.access_key, stored.secret_key))

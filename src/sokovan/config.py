@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: "local": in-process asyncio locks (one manager); "postgres": PostgreSQL advisory locks,
@@ -72,11 +72,51 @@ class ManagerConfig(BaseModel):
         ),
     )
 
+    agent_heartbeat_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which an ALIVE agent is marked LOST.",
+    )
+    agent_kernel_grace_period: float = Field(
+        60.0,
+        ge=0,
+        description=(
+            "Seconds an agent stays LOST before its kernels are declared gone and their "
+            "sessions end; a returning agent within it keeps its kernels."
+        ),
+    )
+    liveness_check_interval: float = Field(
+        5.0, gt=0, description="Seconds between two passes of the agent-loss monitor."
+    )
+
     def resolved_lock_acquire_timeout(self) -> float:
         """`lock_acquire_timeout`, or the lock lifetime when it is unset."""
         if self.lock_acquire_timeout is not None:
             return self.lock_acquire_timeout
         return self.session_schedule_lock_lifetime
+
+
+class LocalAgentsConfig(BaseModel):
+    """The process agents `sokovan up` runs next to the manager, and how big each one is."""
+
+    cpu_fraction: float = Field(
+        1.0, gt=0, le=1, description="Share of this machine's CPUs split among the agents."
+    )
+    mem_fraction: float = Field(
+        0.5, gt=0, le=1, description="Share of this machine's memory split among the agents."
+    )
+    heartbeat_interval: float = Field(2.0, gt=0, description="Seconds between heartbeats.")
+    register_timeout: float = Field(
+        30.0, gt=0, description="Seconds `sokovan up` waits for every agent to register."
+    )
+    stop_timeout: float = Field(
+        10.0, gt=0, description="Seconds an agent gets to exit after SIGTERM before SIGKILL."
+    )
+    session_stop_timeout: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds `sokovan up` waits for running sessions to end when stopping.",
+    )
 
 
 class SokovanConfig(BaseSettings):
@@ -95,6 +135,14 @@ class SokovanConfig(BaseSettings):
         description="Where `sokovan up` keeps the admin keypair; unset means under data_dir.",
     )
     manager: ManagerConfig = Field(default_factory=ManagerConfig)
+    agent_token: SecretStr | None = Field(
+        None,
+        description=(
+            "Shared secret of the agent RPC and gateway; unset means the token file that "
+            "`sokovan up` keeps under data_dir."
+        ),
+    )
+    local_agents: LocalAgentsConfig = Field(default_factory=LocalAgentsConfig)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -103,3 +151,7 @@ class SokovanConfig(BaseSettings):
 
     def resolved_credentials_file(self) -> Path:
         return self.credentials_file or self.data_dir / "credentials.json"
+
+    def agent_token_file(self) -> Path:
+        """Where `sokovan up` keeps the agent token (mode 0600)."""
+        return self.data_dir / "agent-token"

@@ -12,6 +12,7 @@ from sokovan.cli.api_commands import add_api_commands
 from sokovan.cli.config_cmd import config_app
 from sokovan.cli.db import db_app
 from sokovan.cli.errors import ReportingGroup
+from sokovan.cli.manager_cmd import manager_command
 from sokovan.cli.up import up_command
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.command("up")(up_command)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.command("agent")(agent_command)
+app.command("manager")(manager_command)
 add_api_commands(app)
 
 

@@ -185,15 +185,6 @@ async def test_a_session_is_pulled_started_and_terminated_through_the_pool(world
     assert [r.kernel_id for r in world.log.destroyed] == [str(kernel_id)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the coordinator's CHECK_PRECONDITION update moves every unfinished kernel to PREPARING, "
-        "so a kernel the launcher already moved to PREPARED (image ready) is sent back and the "
-        "session waits for the PREPARING timeout; update_with_history must not move kernels "
-        "backwards (except resets to PENDING)"
-    ),
-)
 async def test_a_session_whose_image_is_ready_reaches_prepared_through_the_coordinator(
     world: World,
 ) -> None:

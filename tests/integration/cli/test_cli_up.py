@@ -1,4 +1,7 @@
-"""`sokovan up` through the real entry point: first run, rerun, and broken credentials."""
+"""`sokovan up --init-only` through the real entry point: first run, rerun, broken credentials.
+
+The full `sokovan up` (manager and agents) is exercised by tests/e2e/up.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +35,11 @@ def test_first_run_initialises_and_second_run_changes_nothing(
     data_dir = tmp_path / "state"
     credentials_file = data_dir / "credentials.json"
 
-    first = sokovan("up", "--data-dir", str(data_dir))
+    first = sokovan("up", "--init-only", "--data-dir", str(data_dir))
     assert first.returncode == 0, first.stderr
     credentials = json.loads(credentials_file.read_text())
     written = credentials_file.read_bytes()
-    second = sokovan("up", "--data-dir", str(data_dir))
+    second = sokovan("up", "--init-only", "--data-dir", str(data_dir))
 
     assert second.returncode == 0, second.stderr
     assert "sokovan initialised" in first.stdout
@@ -47,7 +50,6 @@ def test_first_run_initialises_and_second_run_changes_nothing(
         assert credentials["access_key"] in output
         assert credentials["secret_key"] not in output
         assert str(credentials_file) in output
-        assert "not started yet" in output
     assert stat.S_IMODE(credentials_file.stat().st_mode) == 0o600
     assert credentials_file.read_bytes() == written
     stored_hash = _admin_hash(data_dir / "sokovan.db", credentials["access_key"])
@@ -55,7 +57,7 @@ def test_first_run_initialises_and_second_run_changes_nothing(
 
 
 def test_data_dir_from_the_environment(sokovan: RunSokovan, tmp_path: Path) -> None:
-    result = sokovan("up", env={"SOKOVAN_DATA_DIR": str(tmp_path / "from-env")})
+    result = sokovan("up", "--init-only", env={"SOKOVAN_DATA_DIR": str(tmp_path / "from-env")})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-env" / "credentials.json").is_file()
     assert (tmp_path / "from-env" / "sokovan.db").is_file()
@@ -65,9 +67,9 @@ def test_a_corrupt_credentials_file_is_one_line_with_the_way_out(
     sokovan: RunSokovan, one_error_line: OneErrorLine, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "state"
-    assert sokovan("up", "--data-dir", str(data_dir)).returncode == 0
+    assert sokovan("up", "--init-only", "--data-dir", str(data_dir)).returncode == 0
     (data_dir / "credentials.json").write_text("{not json")
 
-    result = sokovan("up", "--data-dir", str(data_dir))
+    result = sokovan("up", "--init-only", "--data-dir", str(data_dir))
 
     one_error_line(result, "credentials file", "is not valid JSON", "move it away")

@@ -83,7 +83,19 @@ def apply_status_changes(
 
 
 _FINISHED_KERNEL = KernelStatus.finished_statuses()
+#: Kernels a session-level move to the key must leave alone because an agent's report has
+#: already taken them further (an image found ready, a kernel started) while the step that
+#: asked for the move was still running; moving them back would lose that report.
+_ALREADY_AHEAD = {
+    KernelStatus.PREPARING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
+    KernelStatus.PULLING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
+    KernelStatus.CREATING: frozenset(KernelStatus) - KernelStatus.pre_running_statuses(),
+}
 
 
 def _may_move(kernel: KernelRow, to_status: KernelStatus) -> bool:
-    return kernel.status != to_status and kernel.status not in _FINISHED_KERNEL
+    return (
+        kernel.status != to_status
+        and kernel.status not in _FINISHED_KERNEL
+        and kernel.status not in _ALREADY_AHEAD.get(to_status, frozenset())
+    )
