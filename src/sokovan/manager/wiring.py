@@ -20,6 +20,7 @@ from sokovan.agent.protocol import GATEWAY_PREFIX
 from sokovan.agent_gateway import AgentGatewayService, create_agent_gateway_router
 from sokovan.api.app import create_app
 from sokovan.api.context import ApiConfig, ApiContext, KernelLogTarget
+from sokovan.api.metrics import SchedulingMetrics
 from sokovan.clients import AgentClientPool
 from sokovan.common.clock import Clock, SystemClock
 from sokovan.common.ids import KernelId
@@ -122,8 +123,15 @@ def build_manager(
     binding = _SchedulerBinding()
     launcher = SessionLauncher(agent_clients, binding, binding, launcher_config)
     terminator = SessionTerminator(agent_clients, agent_repository, binding, hints)
+    metrics = SchedulingMetrics()
     scheduler = build_scheduler(
-        config, engine, launcher=launcher, terminator=terminator, clock=clock, valkey_schedule=hints
+        config,
+        engine,
+        launcher=launcher,
+        terminator=terminator,
+        clock=clock,
+        valkey_schedule=hints,
+        observer=metrics,
     )
     binding.bind(scheduler)
     liveness = AgentLivenessMonitor(
@@ -139,6 +147,7 @@ def build_manager(
         hints,
         clock=clock,
         config=api_config,
+        metrics=metrics,
         kernel_logs=AgentKernelLogs(agent_clients),
     )
     app = create_app(api_context)

@@ -42,6 +42,7 @@ from sokovan.scheduler.handlers.maintenance import SweepSessionsLifecycleHandler
 from sokovan.scheduler.hooks.registry import HookRegistry
 from sokovan.scheduler.kernel.state_engine import KernelStateEngine
 from sokovan.scheduler.launcher.base import SessionLauncherPort
+from sokovan.scheduler.observer import MeteredScheduleRunner, SchedulerObserver
 from sokovan.scheduler.orchestrator import SokovanOrchestrator
 from sokovan.scheduler.post_processors import (
     CacheInvalidationPostProcessor,
@@ -89,6 +90,7 @@ def build_scheduler(
     valkey_schedule: ValkeyScheduleClient | None = None,
     event_producer: EventProducer | None = None,
     allocator: Allocator | None = None,
+    observer: SchedulerObserver | None = None,
 ) -> SchedulerComponents:
     """Wire the scheduler over `engine`; nothing runs until the orchestrator is started.
 
@@ -110,7 +112,7 @@ def build_scheduler(
     kernel_state_engine = KernelStateEngine(repository, hints=hints)
     # Placement commits through the allocator, which re-checks capacity under row locks.
     provisioner = SessionProvisioner(
-        allocator or RepositoryAllocator(repository), hints, clock=clock
+        allocator or RepositoryAllocator(repository), hints, clock=clock, observer=observer
     )
     coordinator = ScheduleCoordinator(
         repository=repository,
@@ -129,7 +131,7 @@ def build_scheduler(
         clock=clock,
     )
     orchestrator = SokovanOrchestrator(
-        coordinator,
+        coordinator if observer is None else MeteredScheduleRunner(coordinator, observer),
         hints,
         short_interval=config.short_loop_interval,
         long_interval=config.long_loop_interval,

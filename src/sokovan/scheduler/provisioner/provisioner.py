@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -38,6 +39,12 @@ class PendingQueueWriter(Protocol):
     ) -> None: ...
 
 
+class PlacementObserver(Protocol):
+    def count_placements(self, n: int) -> None: ...
+
+    def count_unscheduled(self, code: str, n: int = 1) -> None: ...
+
+
 class SessionProvisioner:
     def __init__(
         self,
@@ -46,9 +53,11 @@ class SessionProvisioner:
         *,
         validator: Validator | None = None,
         clock: Clock | None = None,
+        observer: PlacementObserver | None = None,
     ) -> None:
         self._allocator = allocator
         self._pending_queue = pending_queue
+        self._observer = observer
         self._validator = validator or SchedulingValidator(default_validators())
         self._clock: Clock = clock or SystemClock()
 
@@ -67,6 +76,10 @@ class SessionProvisioner:
         await self._pending_queue.set_pending_queue(
             scaling_group, [entry.session_id for entry in result.unscheduled_sessions]
         )
+        if self._observer is not None:
+            self._observer.count_placements(len(result.scheduled_sessions))
+            for code, n in Counter(u.code for u in result.unscheduled_sessions).items():
+                self._observer.count_unscheduled(code, n)
         return result
 
 

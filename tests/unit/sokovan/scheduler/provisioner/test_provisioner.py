@@ -26,6 +26,7 @@ from unit.sokovan.scheduler.provisioner.snapshot_builders import (
     scheduling_data,
     slots,
 )
+from unit.sokovan.scheduler.test_observer import RecordingObserver
 
 
 class RecordingAllocator:
@@ -147,3 +148,18 @@ async def test_cp_007_mixed_outcomes_are_each_classified_with_their_own_reason()
         over_quota.session_id: "quota-exceeded",
         too_big.session_id: "insufficient-resources",
     }
+
+
+async def test_placements_and_waiting_reasons_are_counted_for_monitoring() -> None:
+    # One agent with 2 cpu; three 1-cpu sessions: two placed, one left for lack of room.
+    sessions = [pending_session(at=n, requested=slots(cpu=1, mem="1g")) for n in range(3)]
+    data = _with_agents(scheduling_data(sessions=sessions), 2)
+    observer = RecordingObserver()
+    provisioner = SessionProvisioner(
+        RecordingAllocator(), RecordingPendingQueue(), clock=ManualClock(T0), observer=observer
+    )
+
+    await provisioner.schedule_scaling_group("default", data)
+
+    assert observer.placements == [2]
+    assert observer.unscheduled == [("insufficient-resources", 1)]
