@@ -125,7 +125,7 @@ def build_scheduler(
         lock_factory=lock_factory_for(config, engine),
         config=config,
         event_producer=event_bus,
-        hook_registry=HookRegistry.default(clock),
+        hook_registry=HookRegistry.default(clock, repository),
         kernel_state_engine=kernel_state_engine,
         post_processors=_post_processors(controller, repository),
         clock=clock,

@@ -98,7 +98,7 @@ def build_world(
         lock_factory=RecordingLocks(),
         config=ManagerConfig(),
         event_producer=events,
-        hook_registry=hooks if hooks is not None else HookRegistry.default(clock),
+        hook_registry=hooks if hooks is not None else HookRegistry.default(clock, repository),
         kernel_state_engine=KernelStateEngine(repository),
         post_processors=[
             ScheduleMarkingPostProcessor(marks),

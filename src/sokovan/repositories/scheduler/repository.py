@@ -13,6 +13,7 @@ from sokovan.repositories.scheduler.scheduling_data import SchedulingDataMixin
 from sokovan.repositories.scheduler.session_reads import SessionReadsMixin
 from sokovan.repositories.scheduler.status_updates import StatusUpdateMixin
 from sokovan.repositories.scheduler.write_enqueue import SessionEnqueueMixin
+from sokovan.repositories.scheduler.write_results import SessionResultMixin
 from sokovan.repositories.scheduler.write_status_data import SessionStatusDataMixin
 from sokovan.repositories.scheduler.write_termination_marks import TerminationMarkMixin
 
@@ -27,5 +28,6 @@ class SchedulerRepository(
     SessionEnqueueMixin,
     TerminationMarkMixin,
     SessionStatusDataMixin,
+    SessionResultMixin,
 ):
     """The scheduler's only door to the database."""

@@ -11,7 +11,12 @@ from sokovan.common.clock import Clock
 from sokovan.common.ids import SessionId
 from sokovan.common.status import SessionStatus
 from sokovan.repositories.scheduler.types import SessionWithKernels
-from sokovan.scheduler.hooks.status import RunningStatusHook, StatusHook
+from sokovan.scheduler.hooks.status import (
+    RunningStatusHook,
+    SessionResultWriter,
+    StatusHook,
+    TerminatedStatusHook,
+)
 from sokovan.scheduler.results import SessionTransitionInfo
 
 log = logging.getLogger(__name__)
@@ -32,9 +37,15 @@ class HookRegistry:
         self._hooks = MappingProxyType(dict(hooks or {}))
 
     @classmethod
-    def default(cls, clock: Clock) -> HookRegistry:
-        """The hooks the orchestrator installs: RUNNING only (see `RunningStatusHook`)."""
-        return cls({SessionStatus.RUNNING: RunningStatusHook(clock)})
+    def default(cls, clock: Clock, results: SessionResultWriter) -> HookRegistry:
+        """The hooks the orchestrator installs: RUNNING (logs time-to-running) and
+        TERMINATED (records a batch session's result)."""
+        return cls(
+            {
+                SessionStatus.RUNNING: RunningStatusHook(clock),
+                SessionStatus.TERMINATED: TerminatedStatusHook(results),
+            }
+        )
 
     def get_hook(self, status: SessionStatus) -> StatusHook | None:
         return self._hooks.get(status)

@@ -6,6 +6,9 @@ import logging
 from typing import Protocol
 
 from sokovan.common.clock import Clock
+from sokovan.common.ids import SessionId
+from sokovan.common.scheduling import SessionType
+from sokovan.common.status import SessionResult
 from sokovan.repositories.scheduler.types import SessionWithKernels
 
 log = logging.getLogger(__name__)
@@ -45,4 +48,42 @@ class RunningStatusHook:
             ", ".join(agents) or "no agent",
             info.occupying_slots,
             waited,
+        )
+
+
+class SessionResultWriter(Protocol):
+    async def record_session_result(
+        self, session_id: SessionId, result: SessionResult, status_info: str | None
+    ) -> bool: ...
+
+
+BATCH_COMPLETED = "batch-completed"
+
+
+class TerminatedStatusHook:
+    """Records how a batch session ended, from its kernels' exit codes.
+
+    A batch session succeeds when every kernel exited with 0; otherwise it failed, and
+    status_info names the first kernel that did not exit cleanly. Other session types end
+    with their result undefined: stopping an interactive session is neither.
+    """
+
+    def __init__(self, writer: SessionResultWriter) -> None:
+        self._writer = writer
+
+    async def execute(self, session: SessionWithKernels) -> None:
+        if session.session_info.session_type is not SessionType.BATCH:
+            return
+        failed = [k for k in session.kernel_infos if k.exit_code != 0]
+        if not failed:
+            await self._writer.record_session_result(
+                session.session_id, SessionResult.SUCCESS, BATCH_COMPLETED
+            )
+            return
+        first = failed[0]
+        exit_text = "no exit code" if first.exit_code is None else f"exit code {first.exit_code}"
+        await self._writer.record_session_result(
+            session.session_id,
+            SessionResult.FAILURE,
+            f"batch-failed: kernel {first.cluster_hostname} ended with {exit_text}",
         )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 
 import pytest
 
 from sokovan.common.clock import ManualClock
-from sokovan.common.status import SessionStatus
+from sokovan.common.ids import SessionId
+from sokovan.common.scheduling import SessionType
+from sokovan.common.status import SessionResult, SessionStatus
+from sokovan.repositories.scheduler.types import SessionWithKernels
 from sokovan.scheduler.hooks import HookRegistry, RunningStatusHook, run_hook
+from sokovan.scheduler.hooks.status import TerminatedStatusHook
 from sokovan.scheduler.results import SessionTransitionInfo
 from unit.sokovan.scheduler.coordinator_testkit import NOW, RecordingHook, session
 
@@ -23,11 +28,23 @@ def test_get_hook_returns_the_registered_hook_or_none() -> None:
     assert HookRegistry().get_hook(SessionStatus.RUNNING) is None
 
 
-def test_the_default_registry_installs_the_running_hook_only() -> None:
-    registry = HookRegistry.default(ManualClock(NOW))
+class RecordingResults:
+    def __init__(self) -> None:
+        self.calls: list[tuple[SessionId, SessionResult, str | None]] = []
+
+    async def record_session_result(
+        self, session_id: SessionId, result: SessionResult, status_info: str | None
+    ) -> bool:
+        self.calls.append((session_id, result, status_info))
+        return True
+
+
+def test_the_default_registry_installs_the_running_and_terminated_hooks() -> None:
+    registry = HookRegistry.default(ManualClock(NOW), RecordingResults())
 
     assert isinstance(registry.get_hook(SessionStatus.RUNNING), RunningStatusHook)
-    others = set(SessionStatus) - {SessionStatus.RUNNING}
+    assert isinstance(registry.get_hook(SessionStatus.TERMINATED), TerminatedStatusHook)
+    others = set(SessionStatus) - {SessionStatus.RUNNING, SessionStatus.TERMINATED}
     assert all(registry.get_hook(status) is None for status in others)
 
 
@@ -58,3 +75,42 @@ async def test_running_hook_logs_where_and_how_fast_the_session_started(
     assert str(started.session_id) in message
     assert "agent-1" in message
     assert "1.500s after submission" in message
+
+
+def _ended(session_type: SessionType, *exit_codes: int | None) -> SessionWithKernels:
+    base = session(SessionStatus.TERMINATING)
+    info = dataclasses.replace(base.session_info, session_type=session_type)
+    (kernel,) = base.kernel_infos
+    kernels = tuple(
+        dataclasses.replace(kernel, exit_code=code, cluster_hostname=f"k{n}")
+        for n, code in enumerate(exit_codes, start=1)
+    )
+    return dataclasses.replace(base, session_info=info, kernel_infos=kernels)
+
+
+@pytest.mark.parametrize(
+    ("exit_codes", "result", "status_info"),
+    [
+        ((0,), SessionResult.SUCCESS, "batch-completed"),
+        ((0, 0), SessionResult.SUCCESS, "batch-completed"),
+        ((0, 3), SessionResult.FAILURE, "batch-failed: kernel k2 ended with exit code 3"),
+        ((None,), SessionResult.FAILURE, "batch-failed: kernel k1 ended with no exit code"),
+    ],
+)
+async def test_a_batch_session_result_follows_its_kernels_exit_codes(
+    exit_codes: tuple[int | None, ...], result: SessionResult, status_info: str
+) -> None:
+    writer = RecordingResults()
+    ended = _ended(SessionType.BATCH, *exit_codes)
+
+    await TerminatedStatusHook(writer).execute(ended)
+
+    assert writer.calls == [(ended.session_id, result, status_info)]
+
+
+async def test_he_002_an_interactive_session_keeps_an_undefined_result() -> None:
+    writer = RecordingResults()
+
+    await TerminatedStatusHook(writer).execute(_ended(SessionType.INTERACTIVE, 0))
+
+    assert writer.calls == []
