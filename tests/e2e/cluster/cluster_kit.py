@@ -47,8 +47,8 @@ PROGRAMS = {
     "cluster-env": [
         "python3",
         "-c",
-        "import os; print(' '.join(k + '=' + v for k, v in sorted(os.environ.items()) "
-        "if k.startswith('BACKENDAI_CLUSTER')))",
+        "import os, time; print(' '.join(k + '=' + v for k, v in sorted(os.environ.items()) "
+        "if k.startswith('BACKENDAI_CLUSTER')), flush=True); time.sleep(600)",
     ],
 }
 
@@ -120,6 +120,18 @@ async def logs(client: httpx.AsyncClient, session_id: str, kernel_id: str | None
     response = await client.get(f"/v1/sessions/{session_id}/logs", params=params)
     assert response.status_code == 200, response.text
     return str(response.json()["logs"])
+
+
+async def logs_containing(
+    client: httpx.AsyncClient, session_id: str, kernel_id: str, text: str
+) -> str:
+    """The kernel's logs once they contain `text` (a running kernel prints when it gets to)."""
+    async with asyncio.timeout(BOUND):
+        while True:
+            output = await logs(client, session_id, kernel_id)
+            if text in output:
+                return output
+            await asyncio.sleep(0.1)
 
 
 def kernel_process(agent_dir: Path, kernel_id: str) -> procs.ProcessIdentity:

@@ -8,7 +8,15 @@ import signal
 from pathlib import Path
 
 import httpx
-from cluster_kit import BOUND, kernel_process, logs, session, submit, wait_status
+from cluster_kit import (
+    BOUND,
+    kernel_process,
+    logs,
+    logs_containing,
+    session,
+    submit,
+    wait_status,
+)
 
 from sokovan.agent import procs
 from sokovan.common.ids import AgentId
@@ -33,26 +41,29 @@ async def test_st_005_batch_session_runs_to_completion_and_its_output_is_readabl
     history = [entry["to_status"] for entry in ended["history"]]
     assert "RUNNING" in history or "TERMINATING" in history
     (kernel,) = ended["kernels"]
-    assert (kernel["status"], kernel["exit_code"]) == ("TERMINATED", 0)
+    assert (kernel["status"], kernel["exit_code"]) == ("TERMINATED", 0), kernel
     assert kernel["occupied_slots"] == {}
     assert "hello" in await logs(client, sid)
 
 
 async def test_st_005_cluster_session_gets_its_cluster_environment(cluster: Cluster) -> None:
+    """Both kernels print their cluster facts and keep running, so neither can end the session
+    (a kernel's exit ends its whole session) before the other has printed."""
     _, client = cluster
-    sid = await submit(client, "cluster-env", session_type="batch", cluster_size=2)
-
-    ended = await wait_status(client, sid, {"TERMINATED"})
-
-    kernels = sorted(ended["kernels"], key=lambda kernel: kernel["cluster_idx"])
-    assert [kernel["exit_code"] for kernel in kernels] == [0, 0]
+    sid = await submit(client, "cluster-env", cluster_size=2)
+    running = await wait_status(client, sid, {"RUNNING"})
+    kernels = sorted(running["kernels"], key=lambda kernel: kernel["cluster_idx"])
     hosts = ",".join(sorted(kernel["cluster_hostname"] for kernel in kernels))
+
     for kernel in kernels:
-        output = await logs(client, sid, kernel["id"])
-        assert "BACKENDAI_CLUSTER_SIZE=2" in output
+        output = await logs_containing(client, sid, kernel["id"], "BACKENDAI_CLUSTER_SIZE=2")
         assert f"BACKENDAI_CLUSTER_HOSTS={hosts}" in output
         assert f"BACKENDAI_CLUSTER_ROLE={kernel['cluster_role']}" in output
         assert f"BACKENDAI_CLUSTER_IDX={kernel['cluster_idx']}" in output
+
+    response = await client.post(f"/v1/sessions/{sid}/terminate")
+    assert response.status_code == 202, response.text
+    await wait_status(client, sid, {"TERMINATED"})
 
 
 async def test_ts_005_running_session_is_terminated_on_request_and_its_process_is_gone(

@@ -63,9 +63,12 @@ BATCH_COMPLETED = "batch-completed"
 class TerminatedStatusHook:
     """Records how a batch session ended, from its kernels' exit codes.
 
-    A batch session succeeds when every kernel exited with 0; otherwise it failed, and
-    status_info names the first kernel that did not exit cleanly. Other session types end
-    with their result undefined: stopping an interactive session is neither.
+    A kernel's exit ends its whole session (detect-termination), so siblings of a kernel that
+    finished are stopped by a signal (a negative exit code). A batch session therefore
+    succeeds when some kernel exited with 0 and none failed on its own (a positive or unknown
+    exit code); a session whose kernels were all stopped by a signal, e.g. on the user's
+    request, failed. status_info names the first failing kernel. Other session types end with
+    their result undefined: stopping an interactive session is neither.
     """
 
     def __init__(self, writer: SessionResultWriter) -> None:
@@ -74,7 +77,12 @@ class TerminatedStatusHook:
     async def execute(self, session: SessionWithKernels) -> None:
         if session.session_info.session_type is not SessionType.BATCH:
             return
-        failed = [k for k in session.kernel_infos if k.exit_code != 0]
+        finished_cleanly = any(k.exit_code == 0 for k in session.kernel_infos)
+        failed = [
+            k
+            for k in session.kernel_infos
+            if k.exit_code is None or k.exit_code > 0 or (k.exit_code < 0 and not finished_cleanly)
+        ]
         if not failed:
             await self._writer.record_session_result(
                 session.session_id, SessionResult.SUCCESS, BATCH_COMPLETED

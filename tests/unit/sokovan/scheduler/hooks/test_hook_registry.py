@@ -93,7 +93,11 @@ def _ended(session_type: SessionType, *exit_codes: int | None) -> SessionWithKer
     [
         ((0,), SessionResult.SUCCESS, "batch-completed"),
         ((0, 0), SessionResult.SUCCESS, "batch-completed"),
+        # k2 was stopped by the session's end after k1 finished: still a success.
+        ((0, -15), SessionResult.SUCCESS, "batch-completed"),
         ((0, 3), SessionResult.FAILURE, "batch-failed: kernel k2 ended with exit code 3"),
+        # Every kernel stopped by a signal (e.g. the user's request): it never completed.
+        ((-15,), SessionResult.FAILURE, "batch-failed: kernel k1 ended with exit code -15"),
         ((None,), SessionResult.FAILURE, "batch-failed: kernel k1 ended with no exit code"),
     ],
 )
