@@ -267,3 +267,11 @@ def test_admission_refuses_past_the_pending_resource_limit() -> None:
     )
     with pytest.raises(PendingSessionResourceLimitExceeded, match="pending resource limit"):
         admit(context)
+
+
+def test_sw_004_a_session_without_kernels_can_never_exist() -> None:
+    """Seed 000 SW-004 (sweep a kernel-less session to CANCELLED), reconciled: a session and
+    its kernels are written in one transaction and one without kernels is refused at submit,
+    so there is no kernel-less session for a sweeper to find."""
+    with pytest.raises(SessionSpecError, match="at least one kernel"):
+        check_spec(replace(SPEC, kernels=(), cluster_size=0), DEFAULT_SLOT_TYPES)
