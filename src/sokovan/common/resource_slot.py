@@ -12,7 +12,7 @@ subtracted and compared. Names are checked against a `SlotTypes` registry only a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 from enum import StrEnum
@@ -117,36 +117,64 @@ def _to_decimal(value: object) -> Decimal:
     A float is read as its shortest repr, so 0.1 becomes Decimal("0.1") rather than the binary
     approximation 0.1000000000000000055…; bools, None and containers are refused.
     """
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+    # Exact types first: this runs for every amount read from the database (strings) or
+    # computed (Decimals); bool, a subclass of int, takes the checked path below.
+    if type(value) is Decimal:
+        amount = value
+    elif type(value) is str or type(value) is int:
+        amount = _decimal_or_refuse(value)
+    elif isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         raise InvalidResourceValueError(f"resource amount must be numeric, not {value!r}")
-    try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise InvalidResourceValueError(f"invalid resource amount {value!r}") from None
+    else:
+        amount = _decimal_or_refuse(repr(value) if isinstance(value, float) else value)
     if not amount.is_finite():
         raise InvalidResourceValueError(f"resource amount must be finite, not {value!r}")
     return amount
+
+
+def _decimal_or_refuse(value: Decimal | int | str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise InvalidResourceValueError(f"invalid resource amount {value!r}") from None
 
 
 def _canonical(amount: Decimal) -> str:
     """'2.50' → '2.5', '1E+3' → '1000': one spelling per value, for stable serialisation."""
     if not amount:
         return "0"
-    # normalize() rounds to its context's precision; give it exactly the digits the amount has
-    # so that stripping trailing zeros never drops a significant digit.
-    exact = Context(prec=len(amount.as_tuple().digits))
-    return format(amount.normalize(exact), "f")
+    # Fixed-point notation writes every digit the amount has and never rounds; stripping the
+    # zeros after the point then leaves one spelling per value.
+    text = format(amount, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_ZERO = Decimal(0)
 
 
 class ResourceSlot(Mapping[str, Decimal]):
-    """An immutable mapping of slot name to exact amount; absent slots count as zero."""
+    """An immutable mapping of slot name to exact amount; absent slots count as zero.
+
+    Scheduling does slot arithmetic for every decision, so the hot operations work on the
+    private dict directly: results of arithmetic are built without re-validating amounts that
+    are Decimals already (`_of`), and the read-only views come from the dict rather than from
+    the `Mapping` mixins, which would go through `__getitem__` once per slot.
+    """
 
     __slots__ = ("_amounts",)
 
     def __init__(self, amounts: Mapping[str, SlotAmount] | None = None) -> None:
-        self._amounts: dict[str, Decimal] = {
-            slot: _to_decimal(value) for slot, value in (amounts or {}).items()
-        }
+        if type(amounts) is ResourceSlot:
+            self._amounts: dict[str, Decimal] = amounts._amounts
+        else:
+            self._amounts = {slot: _to_decimal(value) for slot, value in (amounts or {}).items()}
+
+    @classmethod
+    def _of(cls, amounts: dict[str, Decimal]) -> ResourceSlot:
+        """Wrap `amounts` (finite Decimals, owned by the result from now on) unchecked."""
+        slot = object.__new__(cls)
+        slot._amounts = amounts
+        return slot
 
     @classmethod
     def parse(
@@ -178,32 +206,53 @@ class ResourceSlot(Mapping[str, Decimal]):
     def __len__(self) -> int:
         return len(self._amounts)
 
+    def __contains__(self, slot: object) -> bool:
+        return slot in self._amounts
+
+    def keys(self) -> KeysView[str]:
+        return self._amounts.keys()
+
+    def values(self) -> ValuesView[Decimal]:
+        return self._amounts.values()
+
+    def items(self) -> ItemsView[str, Decimal]:
+        return self._amounts.items()
+
     def amount(self, slot: str) -> Decimal:
         """The amount of `slot`, zero when absent."""
-        return self._amounts.get(slot, Decimal(0))
+        return self._amounts.get(slot, _ZERO)
 
     # Arithmetic -------------------------------------------------------------------------
     def __add__(self, other: ResourceSlot) -> ResourceSlot:
-        return ResourceSlot(
-            {slot: self.amount(slot) + other.amount(slot) for slot in self._keys_with(other)}
-        )
+        if not other._amounts:
+            return self
+        if not self._amounts:
+            return other
+        total = self._amounts.copy()
+        for slot, amount in other._amounts.items():
+            have = total.get(slot)
+            total[slot] = amount if have is None else have + amount
+        return ResourceSlot._of(total)
 
     def __sub__(self, other: ResourceSlot) -> ResourceSlot:
-        return ResourceSlot(
-            {slot: self.amount(slot) - other.amount(slot) for slot in self._keys_with(other)}
-        )
+        if not other._amounts:
+            return self
+        rest = self._amounts.copy()
+        for slot, amount in other._amounts.items():
+            rest[slot] = rest.get(slot, _ZERO) - amount
+        return ResourceSlot._of(rest)
 
     def __mul__(self, factor: int | Decimal) -> ResourceSlot:
         return ResourceSlot({slot: amount * factor for slot, amount in self._amounts.items()})
-
-    def _keys_with(self, other: ResourceSlot) -> list[str]:
-        return list(dict.fromkeys([*self._amounts, *other._amounts]))
 
     # Comparison -------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResourceSlot):
             return NotImplemented
-        return all(self.amount(slot) == other.amount(slot) for slot in self._keys_with(other))
+        mine, theirs = self._amounts, other._amounts
+        return all(mine.get(slot, _ZERO) == amount for slot, amount in theirs.items()) and all(
+            theirs.get(slot, _ZERO) == amount for slot, amount in mine.items()
+        )
 
     def __hash__(self) -> int:
         return hash(frozenset((slot, amt) for slot, amt in self._amounts.items() if amt))
@@ -214,7 +263,11 @@ class ResourceSlot(Mapping[str, Decimal]):
         Slots the request does not use (absent or zero: equal slots answer alike) always fit,
         even where `capacity` is negative, as an overcommitted remainder can be.
         """
-        return all(amount <= capacity.amount(slot) for slot, amount in self._used())
+        room = capacity._amounts
+        for slot, amount in self._amounts.items():
+            if amount and amount > room.get(slot, _ZERO):
+                return False
+        return True
 
     def __le__(self, other: ResourceSlot) -> bool:
         return self.fits_in(other)
@@ -224,7 +277,7 @@ class ResourceSlot(Mapping[str, Decimal]):
 
     def shortfall(self, capacity: ResourceSlot) -> ResourceSlot:
         """Per slot, how much this request exceeds `capacity`; empty exactly when it fits."""
-        return ResourceSlot(
+        return ResourceSlot._of(
             {
                 slot: amount - capacity.amount(slot)
                 for slot, amount in self._used()

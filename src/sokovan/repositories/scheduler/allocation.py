@@ -14,6 +14,7 @@ from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.db import tables as t
 from sokovan.repositories.occupancy import lock_agents
+from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.write_allocation_check import (
     AgentLedger,
     AgentState,
@@ -106,16 +107,20 @@ async def _load_ledger(
     agents: dict[AgentId, AgentState] = {}
     occupied: dict[AgentId, ResourceSlot] = {}
     containers: dict[AgentId, int] = defaultdict(int)
+    read = SlotsReader()
     for matching in id_filters(conn, _A.id, agent_ids):
-        columns = (_A.id, _A.addr, _A.status, _A.schedulable, _A.scaling_group, _A.available_slots)
-        for row in await conn.execute(sa.select(*columns).where(matching)):
-            agents[row.id] = AgentState(*row)
+        available = slots_text(_A.available_slots, "available_slots")
+        columns = (_A.id, _A.addr, _A.status, _A.schedulable, _A.scaling_group, available)
+        for agent_id, addr, status, schedulable, group, text in await conn.execute(
+            sa.select(*columns).where(matching)
+        ):
+            agents[agent_id] = AgentState(agent_id, addr, status, schedulable, group, read(text))
     for matching in id_filters(conn, _K.agent_id, agent_ids):
-        held = sa.select(_K.agent_id, _K.occupied_slots).where(
+        held = sa.select(_K.agent_id, slots_text(_K.occupied_slots, "occupied_slots")).where(
             matching, _K.status.in_(KernelStatus.resource_occupied_statuses())
         )
-        for agent_id, slots in await conn.execute(held):
-            earlier = occupied.get(agent_id)
+        for agent_id, text in await conn.execute(held):
+            earlier, slots = occupied.get(agent_id), read(text)
             occupied[agent_id] = slots if earlier is None else earlier + slots
             containers[agent_id] += 1
     groups = {session.scaling_group for session in before.sessions.values()}

@@ -7,8 +7,10 @@ summed here, in Python, because JSON columns cannot be summed portably in SQL.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from sokovan.common.ids import AccessKey, GroupId, UserId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import SessionStatus
 from sokovan.db import tables as t
-from sokovan.repositories.scheduler.read_rows import AnyRow
+from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.read_snapshot_sessions import pending_in_group
 from sokovan.repositories.scheduler.snapshot_types import (
     OccupancySnapshot,
@@ -31,6 +33,7 @@ from sokovan.repositories.scheduler.snapshot_types import (
 K = TypeVar("K", bound=Hashable)
 
 _OWNER_COLUMNS = ("access_key", "user_id", "group_id", "domain_name")
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,8 @@ async def load_occupancy(
     """Usage of every pending owner across all scaling groups.
 
     Every owner has an entry, zero when it holds nothing, so validators never miss a key.
+    Rows are summed once per combination of owners (keypair, user, group, domain: a few
+    dozen in a queue of thousands), and the combinations then per owner at each level.
     """
     sessions = t.sessions.c
     counted = {*SessionStatus.resource_occupied_statuses(), SessionStatus.PENDING}
@@ -98,55 +103,59 @@ async def load_occupancy(
             for column in _OWNER_COLUMNS
         )
     )
+    # What a session counts with: its occupied slots, or its request while it waits.
+    slots = sa.case(
+        (sessions.status == SessionStatus.PENDING, sessions.requested_slots),
+        else_=sessions.occupying_slots,
+    )
     result = await conn.execute(
         sa.select(
             *(sessions[column] for column in _OWNER_COLUMNS),
             sessions.status,
-            sessions.occupying_slots,
-            sessions.requested_slots,
+            slots_text(slots, "slots"),
         ).where(sessions.status.in_(sorted(counted)), owned_by_pending_owner)
     )
-    rows = result.all()
-    occupying = [row for row in rows if row.status is not SessionStatus.PENDING]
-    queued = [row for row in rows if row.status is SessionStatus.PENDING]
+    held, queued, read = _SlotSums(), _SlotSums(), SlotsReader()
+    for *owner, status, text in result:
+        (queued if status is SessionStatus.PENDING else held).add(tuple(owner), read(text))
+    waiting = queued.counts(0, owners.access_keys)
+    asked = queued.per_owner(0, owners.access_keys)
     return OccupancySnapshot(
-        by_keypair=_sum_occupying(occupying, "access_key", owners.access_keys),
-        by_user=_sum_occupying(occupying, "user_id", owners.user_ids),
-        by_group=_sum_occupying(occupying, "group_id", owners.group_ids),
-        by_domain=_sum_occupying(occupying, "domain_name", owners.domain_names),
-        concurrent_sessions=_count_by_access_key(occupying, owners.access_keys),
-        pending=_pending_by_access_key(queued, owners.access_keys),
+        by_keypair=held.per_owner(0, owners.access_keys),
+        by_user=held.per_owner(1, owners.user_ids),
+        by_group=held.per_owner(2, owners.group_ids),
+        by_domain=held.per_owner(3, owners.domain_names),
+        concurrent_sessions=held.counts(0, owners.access_keys),
+        pending={key: PendingStats(waiting[key], asked[key]) for key in owners.access_keys},
     )
 
 
-def _sum_occupying(
-    rows: Iterable[AnyRow], column: str, wanted: frozenset[K]
-) -> dict[K, ResourceSlot]:
-    totals: dict[K, ResourceSlot] = dict.fromkeys(wanted, ResourceSlot())
-    for row in rows:
-        key = row._mapping[column]
-        if key in totals:
-            totals[key] = totals[key] + row.occupying_slots
-    return totals
+class _SlotSums:
+    """Exact per-slot sums and session counts, keyed by a tuple of owners."""
 
+    def __init__(self) -> None:
+        self._sums: defaultdict[tuple[Any, ...], dict[str, Decimal]] = defaultdict(dict)
+        self._counts: Counter[tuple[Any, ...]] = Counter()
 
-def _count_by_access_key(
-    rows: Iterable[AnyRow], wanted: frozenset[AccessKey]
-) -> dict[AccessKey, int]:
-    counts = dict.fromkeys(wanted, 0)
-    for row in rows:
-        if row.access_key in counts:
-            counts[row.access_key] += 1
-    return counts
+    def add(self, owners: tuple[Any, ...], slots: ResourceSlot) -> None:
+        total = self._sums[owners]
+        for slot, amount in slots.items():
+            total[slot] = total.get(slot, _ZERO) + amount
+        self._counts[owners] += 1
 
+    def per_owner(self, level: int, wanted: frozenset[K]) -> dict[K, ResourceSlot]:
+        """The sums rolled up to the owners at position `level` of the keys (zero if none)."""
+        totals: dict[K, dict[str, Decimal]] = {owner: {} for owner in wanted}
+        for owners, sums in self._sums.items():
+            total = totals.get(owners[level])
+            if total is not None:
+                for slot, amount in sums.items():
+                    total[slot] = total.get(slot, _ZERO) + amount
+        return {owner: ResourceSlot(sums) for owner, sums in totals.items()}
 
-def _pending_by_access_key(
-    rows: Iterable[AnyRow], wanted: frozenset[AccessKey]
-) -> dict[AccessKey, PendingStats]:
-    stats = dict.fromkeys(wanted, PendingStats())
-    for row in rows:
-        if (current := stats.get(row.access_key)) is not None:
-            stats[row.access_key] = PendingStats(
-                current.count + 1, current.slots + row.requested_slots
-            )
-    return stats
+    def counts(self, level: int, wanted: frozenset[K]) -> dict[K, int]:
+        counts = dict.fromkeys(wanted, 0)
+        for owners, count in self._counts.items():
+            if owners[level] in counts:
+                counts[owners[level]] += count
+        return counts

@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sokovan.common.ids import AccessKey, AgentId, GroupId, KernelId, SessionId, UserId
+from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import AgentStatus, SessionStatus
 from sokovan.db import tables as t
 from sokovan.repositories.scheduler.read_rows import AnyRow, agent_ids_or_none
+from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.snapshot_types import (
     AgentSnapshot,
     DependencyState,
@@ -69,8 +71,8 @@ async def load_agents(conn: AsyncConnection, scaling_group: str) -> tuple[AgentS
             agents.id,
             agents.addr,
             agents.architecture,
-            agents.available_slots,
-            agents.occupied_slots,
+            slots_text(agents.available_slots, "available_slots"),
+            slots_text(agents.occupied_slots, "occupied_slots"),
             agents.container_count,
         )
         .where(
@@ -80,13 +82,14 @@ async def load_agents(conn: AsyncConnection, scaling_group: str) -> tuple[AgentS
         )
         .order_by(agents.id)
     )
+    slots = SlotsReader()
     return tuple(
         AgentSnapshot(
             agent_id=AgentId(row.id),
             addr=row.addr,
             architecture=row.architecture,
-            available_slots=row.available_slots,
-            occupied_slots=row.occupied_slots,
+            available_slots=slots(row.available_slots),
+            occupied_slots=slots(row.occupied_slots),
             container_count=row.container_count,
         )
         for row in rows
@@ -105,10 +108,12 @@ async def load_pending_queue(conn: AsyncConnection, scaling_group: str) -> Pendi
     sessions = await _pending_session_rows(conn, scaling_group)
     kernels = await _pending_kernels(conn, scaling_group)
     depends_on, dependencies = await _dependencies(conn, scaling_group)
+    slots = SlotsReader()
     return PendingQueue(
         sessions=tuple(
             _pending_session(
                 row,
+                slots(row.requested_slots),
                 kernels.get(SessionId(row.id), ()),
                 depends_on.get(SessionId(row.id), ()),
             )
@@ -116,6 +121,25 @@ async def load_pending_queue(conn: AsyncConnection, scaling_group: str) -> Pendi
         ),
         dependencies=dependencies,
     )
+
+
+#: What `_pending_session` reads (and the requested slots, as text); the other columns
+#: (environ, status data, …) are not sent.
+_PENDING_SESSION_COLUMNS = (
+    "id",
+    "creation_id",
+    "access_key",
+    "user_id",
+    "group_id",
+    "domain_name",
+    "priority",
+    "session_type",
+    "cluster_mode",
+    "cluster_size",
+    "designated_agent_ids",
+    "starts_at",
+    "created_at",
+)
 
 
 async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> list[AnyRow]:
@@ -131,7 +155,11 @@ async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> li
         .label("endpoint_id")
     )
     rows = await conn.execute(
-        sa.select(t.sessions, endpoint)
+        sa.select(
+            *(sessions[name] for name in _PENDING_SESSION_COLUMNS),
+            slots_text(sessions.requested_slots, "requested_slots"),
+            endpoint,
+        )
         .where(sessions.scaling_group == scaling_group, sessions.status == SessionStatus.PENDING)
         .order_by(sessions.created_at, sessions.id)
     )
@@ -139,7 +167,10 @@ async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> li
 
 
 def _pending_session(
-    row: AnyRow, kernels: tuple[PendingKernel, ...], depends_on: tuple[SessionId, ...]
+    row: AnyRow,
+    requested: ResourceSlot,
+    kernels: tuple[PendingKernel, ...],
+    depends_on: tuple[SessionId, ...],
 ) -> PendingSession:
     return PendingSession(
         session_id=SessionId(row.id),
@@ -152,7 +183,7 @@ def _pending_session(
         session_type=row.session_type,
         cluster_mode=row.cluster_mode,
         cluster_size=row.cluster_size,
-        requested_slots=row.requested_slots,
+        requested_slots=requested,
         kernels=kernels,
         designated_agent_ids=agent_ids_or_none(row.designated_agent_ids),
         starts_at=row.starts_at,
@@ -172,7 +203,7 @@ async def _pending_kernels(
             kernels.session_id,
             kernels.image,
             kernels.architecture,
-            kernels.requested_slots,
+            slots_text(kernels.requested_slots, "requested_slots"),
             kernels.cluster_role,
             kernels.cluster_idx,
         )
@@ -180,13 +211,14 @@ async def _pending_kernels(
         .order_by(kernels.session_id, kernels.cluster_idx, kernels.id)
     )
     grouped: dict[SessionId, list[PendingKernel]] = defaultdict(list)
+    slots = SlotsReader()
     for row in rows:
         grouped[SessionId(row.session_id)].append(
             PendingKernel(
                 kernel_id=KernelId(row.id),
                 image=row.image,
                 architecture=row.architecture,
-                requested_slots=row.requested_slots,
+                requested_slots=slots(row.requested_slots),
                 cluster_role=row.cluster_role,
                 cluster_idx=row.cluster_idx,
             )

@@ -80,10 +80,11 @@ async def _update_from_arrays(
     for name in names:
         column = table.c[name]
         convert = _element_converter(column, conn.dialect)
+        column_values = [row[name] for row in rows]
         arrays.append(
             sa.bindparam(
                 f"a_{name}",
-                [convert(row[name]) for row in rows],
+                column_values if convert is None else list(map(convert, column_values)),
                 type_=ARRAY(_element_type(column)),
             )
         )
@@ -113,13 +114,16 @@ def _element_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
     return sa.Text() if _is_json(column) else _storage_type(column)
 
 
-def _element_converter(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """Turns a domain value into what the column's storage type binds (decorators applied).
+def _element_converter(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """Turns a domain value into what the column's storage type binds (decorators applied);
+    None when values bind as they are.
 
     Rows of a batch mostly share value objects (one status, one timestamp), so conversions
     are memoised by object identity for the duration of one statement.
     """
     column_type = column.type
+    if not isinstance(column_type, sa.TypeDecorator) and not _is_json(column):
+        return None
     decorate: Callable[[Any], Any] = (
         (lambda value: column_type.process_bind_param(value, dialect))
         if isinstance(column_type, sa.TypeDecorator)

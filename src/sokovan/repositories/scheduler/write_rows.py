@@ -13,11 +13,12 @@ writers queue instead of deadlocking.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from operator import attrgetter
-from typing import Any
+from itertools import compress
+from operator import attrgetter, is_not
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +27,8 @@ from sokovan.common.ids import AccessKey, AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.db import tables as t
+from sokovan.db.types import ResourceSlotType
+from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
 
 
@@ -61,11 +64,35 @@ class KernelRow:
     terminated_at: datetime | None
 
 
+R = TypeVar("R")
+
+
+class _RowShape(Generic[R]):
+    """A row dataclass's columns, selected in field order so that rows map onto it
+    positionally (the cheap way); slot columns come as text, each distinct one parsed once."""
+
+    def __init__(self, row_type: Callable[..., R], table: sa.Table, names: Sequence[str]):
+        self._row_type = row_type
+        is_slots = [isinstance(table.c[name].type, ResourceSlotType) for name in names]
+        self.columns = tuple(
+            slots_text(table.c[name], name) if slots else table.c[name]
+            for name, slots in zip(names, is_slots, strict=True)
+        )
+        self._slot_positions = tuple(compress(range(len(names)), is_slots))
+
+    def rows(self, result: Iterable[Sequence[Any]]) -> Iterator[R]:
+        read = SlotsReader()
+        for row in result:
+            values = list(row)
+            for position in self._slot_positions:
+                values[position] = read(values[position])
+            yield self._row_type(*values)
+
+
 _S = t.sessions.c
 _K = t.kernels.c
-# Selected in field order, so rows map onto the dataclasses positionally (the cheap way).
-_SESSION_COLUMNS = tuple(_S[field.name] for field in fields(SessionRow))
-_KERNEL_COLUMNS = tuple(_K[field.name] for field in fields(KernelRow))
+_SESSION_SHAPE = _RowShape(SessionRow, t.sessions, [field.name for field in fields(SessionRow)])
+_KERNEL_SHAPE = _RowShape(KernelRow, t.kernels, [field.name for field in fields(KernelRow)])
 #: What writers may change; identity and ownership columns are never written back.
 _SESSION_MUTABLE = ("status", "status_info", "status_changed", "occupying_slots", "terminated_at")
 _KERNEL_MUTABLE = (
@@ -87,9 +114,9 @@ async def lock_session_rows(
     """The sessions that exist among `session_ids`, locked in id order."""
     found: dict[SessionId, SessionRow] = {}
     for matching in id_filters(conn, _S.id, session_ids):
-        statement = sa.select(*_SESSION_COLUMNS).where(matching).order_by(_S.id)
-        for row in await conn.execute(for_update(conn, statement)):
-            found[row.id] = SessionRow(*row)
+        statement = sa.select(*_SESSION_SHAPE.columns).where(matching).order_by(_S.id)
+        for row in _SESSION_SHAPE.rows(await conn.execute(for_update(conn, statement))):
+            found[row.id] = row
     return found
 
 
@@ -99,9 +126,8 @@ async def lock_kernel_rows(
     """Every kernel of `session_ids`, locked; call after locking the sessions themselves."""
     found: list[KernelRow] = []
     for matching in id_filters(conn, _K.session_id, session_ids):
-        statement = sa.select(*_KERNEL_COLUMNS).where(matching).order_by(_K.id)
-        rows = await conn.execute(for_update(conn, statement))
-        found.extend(KernelRow(*row) for row in rows)
+        statement = sa.select(*_KERNEL_SHAPE.columns).where(matching).order_by(_K.id)
+        found.extend(_KERNEL_SHAPE.rows(await conn.execute(for_update(conn, statement))))
     return found
 
 
@@ -133,12 +159,10 @@ async def _write_changes(
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     values_of = attrgetter(*mutable)
     for before, after in changes:
-        # Unchanged fields are usually the very same object: `is` spares the comparison.
-        changed = tuple(
-            name
-            for name, old, new in zip(mutable, values_of(before), values_of(after), strict=True)
-            if old is not new and old != new
-        )
+        olds, news = values_of(before), values_of(after)
+        # Unchanged fields are usually the very same object: only the others are compared.
+        candidates = compress(zip(mutable, olds, news, strict=True), map(is_not, olds, news))
+        changed = tuple(name for name, old, new in candidates if old != new)
         if changed:
             row = {name: getattr(after, name) for name in changed}
             row["id"] = after.id

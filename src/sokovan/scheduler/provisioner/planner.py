@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sokovan.repositories.scheduler.snapshot_types import PendingSession, SchedulingData
 from sokovan.scheduler.provisioner.cycle import CycleState
@@ -40,8 +41,9 @@ from sokovan.scheduler.provisioner.validators.base import Validator
 LOWER_PRIORITY_CODE = "lower-priority"
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedSession:
+class PlannedSession(NamedTuple):
+    """One placed session (a NamedTuple: one is built per placement, see `selectors.types`)."""
+
     session: PendingSession
     selection: AgentSelection
 

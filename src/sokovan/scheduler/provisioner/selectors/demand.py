@@ -27,11 +27,9 @@ class Demand(NamedTuple):
     #: The request as given, recorded in placements.
     slots: ResourceSlot
     names: frozenset[str]
-
-    @property
-    def key(self) -> Hashable:
-        """Equal for requests that are feasible on exactly the same agents."""
-        return (self.architecture, self.order, self.amounts, self.containers)
+    #: Equal for requests that are feasible on exactly the same agents (the failure cache
+    #: and per-shape cursors look it up once per decision, so it is built once).
+    key: Hashable
 
     def amount_of(self, slot: str) -> Decimal:
         return self.amounts[self.order.index(slot)]
@@ -45,8 +43,8 @@ class DemandBuilder:
         self._layouts: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
 
     def build(self, architecture: str, slots: ResourceSlot, containers: int) -> Demand:
-        # One pass over the slots; requests of the same layout share the sorted order.
-        requested = {slot: slots[slot] for slot in slots}
+        # One copy of the slots; requests of the same layout share the sorted order.
+        requested = dict(slots.items())
         if not all(requested.values()):
             requested = {slot: amount for slot, amount in requested.items() if amount}
         layout = tuple(requested)
@@ -55,7 +53,8 @@ class DemandBuilder:
             known = self._layouts[layout] = self._order(requested), frozenset(requested)
         order, names = known
         amounts = tuple(map(requested.__getitem__, order))
-        return Demand(architecture, order, amounts, containers, slots, names)
+        key = (architecture, order, amounts, containers)
+        return Demand(architecture, order, amounts, containers, slots, names, key)
 
     def _order(self, names: Iterable[str]) -> tuple[str, ...]:
         unranked = len(self._rank)

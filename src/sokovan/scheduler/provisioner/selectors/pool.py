@@ -32,11 +32,11 @@ FreeIndexKey = tuple[BucketKey, tuple[str, ...], bool, int | None]
 
 
 def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
-    available, occupied = agent.available_slots, agent.occupied_slots
-    free = {slot: available[slot] for slot in available}
+    available = agent.available_slots
+    free = dict(available.items())
     capabilities = frozenset([slot for slot, amount in free.items() if amount > 0])
-    for slot in occupied:
-        free[slot] = free.get(slot, ZERO) - occupied[slot]
+    for slot, amount in agent.occupied_slots.items():
+        free[slot] = free.get(slot, ZERO) - amount
     return AgentState(
         agent.agent_id,
         agent.addr,
@@ -103,9 +103,9 @@ class AgentPool:
         """
         for placement in selection.placements:
             state = self._states[placement.agent_id]
-            free, slots = state.free, placement.slots
-            for slot in slots:
-                free[slot] = free.get(slot, ZERO) - slots[slot]
+            free = state.free
+            for slot, amount in placement.slots.items():
+                free[slot] = free.get(slot, ZERO) - amount
             state.containers += 1
             for index in self._indexes_of.get(state.agent_id, ()):
                 index.update(state)

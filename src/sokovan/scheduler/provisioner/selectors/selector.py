@@ -42,6 +42,7 @@ _STRATEGIES: Mapping[AgentSelectionStrategy, type[Strategy]] = {
 }
 _NOTHING_HELD: Mapping[AgentId, Held] = {}
 _NO_REPLICAS: Mapping[AgentId, int] = {}
+_NO_ONE: frozenset[AgentId] = frozenset()
 
 
 class _Call(NamedTuple):
@@ -156,7 +157,7 @@ class AgentSelector:
         self, call: _Call, demand: Demand, held: Mapping[AgentId, Held], turn: int
     ) -> AgentState | None:
         # Agents with tentative use or replicas need their own view: judge them one by one.
-        special = held.keys() | call.replicas.keys() if held or call.replicas else frozenset()
+        special = held.keys() | call.replicas.keys() if held or call.replicas else _NO_ONE
         if special and not self._strategy.mergeable:
             return self._pick_among(call, call.pool.states(), demand, held, turn)
         found = self._strategy.search(call.pool, demand, call.max_containers, special, turn)

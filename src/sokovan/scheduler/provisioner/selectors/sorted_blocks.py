@@ -1,15 +1,18 @@
-"""A sorted list of keys kept in blocks, each block summarising the best amount per slot.
+"""A sorted list of keys kept in blocks, searched by skipping runs of keys that cannot fit.
 
 Keys are tuples of Decimal amounts followed by a tie-breaking id. One sorted order cannot
-answer "the first key that is large enough in EVERY slot" in sub-linear time: agents with
-plenty of the first slot but too little of another would be scanned on every request. The
-per-block summary (the largest amount of each slot, or the smallest for negated amounts)
-lets a search skip a whole block that cannot hold a fit, so such agents cost one check per
-block instead of one per agent. Blocks hold up to 2 × `width` keys.
+answer "the first key that is large enough in EVERY slot" by bisection alone, and scanning
+key by key is slow where many keys share their leading amounts (thousands of agents, a few
+dozen distinct free CPU counts). The search therefore skips instead of scanning: keys with
+the same leading amounts are sorted by the next one, so when a key fails slot j, every
+following key with the same amounts before j fails it too, up to a point one bisection
+finds ("skip scan", as database indexes do on a composite key). A search costs a few
+bisections per distinct leading amount it passes, whatever the number of keys.
 
-A summary only has to be optimistic, never exact: removing a key leaves it as it was (an
-upper bound still), and a search that scans a block in vain tightens it then, when the
-block's keys have just been read anyway.
+Blocks (up to 2 × `width` keys) keep insertion and removal cheap, and each block carries
+the best amount per slot over its keys (the largest, or the smallest for negated amounts),
+so a whole block that cannot hold a fit is passed without a look. A summary only has to be
+optimistic, never exact: removing a key leaves it as it was, an upper bound still.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from itertools import chain, islice
 from operator import itemgetter
 
 Key = tuple[Decimal, ...]
-#: `max` when keys hold free amounts, `min` when they hold negated free amounts.
-Best = Callable[[tuple[Decimal, ...]], Decimal]
+#: `max` when keys hold free amounts, `min` when they hold negated free amounts; called with
+#: one column of amounts, or with two amounts.
+Best = Callable[..., Decimal]
 Fits = Callable[[Decimal, Decimal], bool]
 
 _FIRST = itemgetter(0)
+_BEYOND = Decimal("Infinity")  # sorts after every amount: the end of a run of equal prefixes
+_ZERO = Decimal(0)
 
 
 class SortedBlocks:
@@ -38,8 +44,6 @@ class SortedBlocks:
         self._blocks: list[list[Key]] = []
         self._firsts: list[Key] = []
         self._bests: list[Key] = []
-        #: Whether a key was removed since the block's summary was computed.
-        self._loose: list[bool] = []
         self._replace(0, 0, [keys[i : i + width] for i in range(0, len(keys), width)])
 
     def __len__(self) -> int:
@@ -54,7 +58,6 @@ class SortedBlocks:
         self._blocks[start:stop] = blocks
         self._firsts[start:stop] = [block[0] for block in blocks]
         self._bests[start:stop] = [self._summary(block) for block in blocks]
-        self._loose[start:stop] = [False] * len(blocks)
 
     def add(self, key: Key) -> None:
         if not self._blocks:
@@ -64,7 +67,8 @@ class SortedBlocks:
         block = self._blocks[at]
         insort(block, key)
         self._firsts[at] = block[0]
-        self._bests[at] = tuple(map(self._best, zip(self._bests[at], key[:-1], strict=True)))
+        # `map` stops at the summary's end, so the key's id column is left out.
+        self._bests[at] = tuple(map(self._best, self._bests[at], key))
         if len(block) > 2 * self._width:
             self._replace(at, at + 1, [block[: self._width], block[self._width :]])
 
@@ -74,10 +78,36 @@ class SortedBlocks:
         block = self._blocks[at]
         del block[bisect_left(block, key)]
         if not block:
-            del self._blocks[at], self._firsts[at], self._bests[at], self._loose[at]
+            del self._blocks[at], self._firsts[at], self._bests[at]
             return
         self._firsts[at] = block[0]
-        self._loose[at] = True
+
+    def replace(self, old: Key, new: Key) -> None:
+        """Remove `old` (which must be present) and add `new`.
+
+        A reservation moves an agent's key a little, usually within its block: then `new`
+        goes straight back into that block, without a second bisection over the blocks.
+        """
+        at = bisect_right(self._firsts, old) - 1
+        block = self._blocks[at]
+        del block[bisect_left(block, old)]
+        # Earlier blocks hold keys below firsts[at] (even if that was `old`), later blocks
+        # keys from firsts[at + 1] on: `new` between the two keeps every block in order.
+        after = at + 1
+        if (
+            block
+            and (at == 0 or self._firsts[at] <= new)
+            and (after == len(self._firsts) or new < self._firsts[after])
+        ):
+            insort(block, new)
+            self._firsts[at] = block[0]
+            self._bests[at] = tuple(map(self._best, self._bests[at], new))
+            return
+        if block:
+            self._firsts[at] = block[0]
+        else:
+            del self._blocks[at], self._firsts[at], self._bests[at]
+        self.add(new)
 
     def search(
         self,
@@ -90,41 +120,47 @@ class SortedBlocks:
     ) -> Key | None:
         """The first key, in order, with fits(key[j], bounds[j]) for every j and accept(key).
 
-        `first_from` starts at the first key whose first amount is at least it;
-        `first_until` stops at the first key whose first amount exceeds it.
+        `fits` is `ge` or `le` (any test monotonic in the amount). `first_from` starts at the
+        first key whose first amount is at least it; `first_until` stops at the first key
+        whose first amount exceeds it.
         """
-        at, offset = 0, 0
-        if first_from is not None and self._blocks:
-            at = max(bisect_left(self._firsts, first_from, key=_FIRST) - 1, 0)
-            offset = bisect_left(self._blocks[at], first_from, key=_FIRST)
-        for index in range(at, len(self._blocks)):
-            if first_until is not None and self._firsts[index][0] > first_until:
+        # Where a key fails slot j, the run of keys sharing its amounts before j fails it up
+        # to the bound (if larger amounts fit) or to the run's end (if smaller ones do).
+        skip_to_bound = fits(_BEYOND, _ZERO)
+        at, offset = (0, 0) if first_from is None else self._locate((first_from,))
+        while (place := self._next_place(at, offset, bounds, fits)) is not None:
+            at, offset = place
+            key = self._blocks[at][offset]
+            if first_until is not None and key[0] > first_until:
                 return None
-            if all(map(fits, self._bests[index], bounds)):
-                found = self._scan(index, offset, bounds, fits, accept, first_until)
-                if found is not None:
-                    return found
-            offset = 0
+            failed = _first_misfit(key, bounds, fits)
+            if failed < 0:
+                if accept(key):
+                    return key
+                offset += 1
+                continue
+            edge = bounds[failed] if skip_to_bound else _BEYOND
+            at, offset = self._locate((*key[:failed], edge))
         return None
 
-    def _scan(
-        self,
-        index: int,
-        offset: int,
-        bounds: Key,
-        fits: Fits,
-        accept: Callable[[Key], bool],
-        first_until: Decimal | None,
-    ) -> Key | None:
-        block = self._blocks[index]
-        for key in islice(block, offset, None):
-            if first_until is not None and key[0] > first_until:
-                return None  # the search's caller stops at the next block's first key
-            if all(map(fits, key, bounds)) and accept(key):
-                return key
-        if self._loose[index]:  # scanned in vain: make the summary exact again
-            self._bests[index], self._loose[index] = self._summary(block), False
+    def _next_place(self, at: int, offset: int, bounds: Key, fits: Fits) -> tuple[int, int] | None:
+        """(block, offset) of the first key from (at, offset) on, passing the blocks whose
+        summary cannot fit `bounds`; None past the last key."""
+        blocks = self._blocks
+        while at < len(blocks):
+            if offset < len(blocks[at]) and (
+                offset or _first_misfit(self._bests[at], bounds, fits) < 0
+            ):
+                return at, offset
+            at, offset = at + 1, 0
         return None
+
+    def _locate(self, target: tuple[Decimal, ...]) -> tuple[int, int]:
+        """(block, offset) of the first key not below `target`, which may be a key prefix."""
+        if not self._blocks:
+            return 0, 0
+        at = max(bisect_right(self._firsts, target) - 1, 0)
+        return at, bisect_left(self._blocks[at], target)
 
     def position(self, first: Decimal, *, right: bool) -> int:
         """How many keys have a first amount below `first` (or at most `first` if `right`)."""
@@ -139,3 +175,17 @@ class SortedBlocks:
 
     def at(self, position: int) -> Key:
         return next(self.between(position, position + 1))
+
+
+def _first_misfit(amounts: Key, bounds: Key, fits: Fits) -> int:
+    """The first j with not fits(amounts[j], bounds[j]), or -1 when every bound is met.
+
+    A plain loop with a counter: for the two or three slots of a request it beats
+    `all(map(…))` and `enumerate` alike.
+    """
+    position = 0
+    for bound in bounds:
+        if not fits(amounts[position], bound):
+            return position
+        position += 1  # noqa: SIM113
+    return -1

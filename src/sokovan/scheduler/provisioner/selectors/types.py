@@ -1,17 +1,27 @@
-"""Values exchanged with the agent selector: what a session needs and where it goes."""
+"""Values exchanged with the agent selector: what a session needs and where it goes.
+
+The values built once per placement decision (requirements, placements, selections) are
+NamedTuples rather than frozen dataclasses: a frozen dataclass assigns each field through
+`object.__setattr__`, which makes building one several times slower, and a scheduling cycle
+builds tens of thousands of them. They are just as immutable.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import ClusterMode
-from sokovan.repositories.scheduler.snapshot_types import PendingSession, ScalingGroupConfig
+from sokovan.repositories.scheduler.snapshot_types import (
+    PendingKernel,
+    PendingSession,
+    ScalingGroupConfig,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class KernelRequirement:
+class KernelRequirement(NamedTuple):
     """One kernel to place: its image's architecture and the slots it requests."""
 
     kernel_id: KernelId
@@ -19,8 +29,7 @@ class KernelRequirement:
     slots: ResourceSlot
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRequirements:
+class SessionRequirements(NamedTuple):
     """Everything the selector needs to know about one session."""
 
     session_id: SessionId
@@ -32,14 +41,15 @@ class SessionRequirements:
     @classmethod
     def from_pending(cls, session: PendingSession) -> SessionRequirements:
         return cls(
-            session_id=session.session_id,
-            cluster_mode=session.cluster_mode,
-            kernels=tuple(
-                KernelRequirement(k.kernel_id, k.architecture, k.requested_slots)
-                for k in session.kernels
-            ),
-            endpoint_id=session.endpoint_id,
+            session.session_id,
+            session.cluster_mode,
+            tuple(map(_requirement, session.kernels)),
+            session.endpoint_id,
         )
+
+
+def _requirement(kernel: PendingKernel) -> KernelRequirement:
+    return KernelRequirement(kernel.kernel_id, kernel.architecture, kernel.requested_slots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +72,7 @@ class SelectionConfig:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class KernelPlacement:
+class KernelPlacement(NamedTuple):
     """One kernel assigned to one agent, with the slots it will hold there."""
 
     kernel_id: KernelId
@@ -72,8 +81,7 @@ class KernelPlacement:
     slots: ResourceSlot
 
 
-@dataclass(frozen=True, slots=True)
-class AgentSelection:
+class AgentSelection(NamedTuple):
     """The placements of every kernel of one session: a plan, applied by `AgentPool.reserve`."""
 
     placements: tuple[KernelPlacement, ...]

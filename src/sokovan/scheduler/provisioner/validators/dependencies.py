@@ -39,6 +39,8 @@ class DependencyValidator:
     """Failed dependencies are reported before unfinished ones: that verdict is final."""
 
     def validate(self, session: PendingSession, cycle: CycleState) -> None:
+        if not session.depends_on:
+            return
         states = [(dep, cycle.data.dependencies.get(dep)) for dep in session.depends_on]
         failed = [_describe(dep, state) for dep, state in states if _has_failed(state)]
         if failed:

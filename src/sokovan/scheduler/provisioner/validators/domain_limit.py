@@ -14,6 +14,6 @@ class DomainResourceLimitValidator:
         check_quota(
             "domain",
             cycle.data.policies.by_domain.get(session.domain_name),
-            cycle.domain_occupancy(session.domain_name),
+            lambda: cycle.domain_occupancy(session.domain_name),
             session.requested_slots,
         )

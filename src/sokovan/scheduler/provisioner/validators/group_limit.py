@@ -14,6 +14,6 @@ class GroupResourceLimitValidator:
         check_quota(
             "group",
             cycle.data.policies.by_group.get(session.group_id),
-            cycle.group_occupancy(session.group_id),
+            lambda: cycle.group_occupancy(session.group_id),
             session.requested_slots,
         )

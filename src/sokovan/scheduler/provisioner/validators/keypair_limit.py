@@ -14,6 +14,6 @@ class KeypairResourceLimitValidator:
         check_quota(
             "keypair",
             cycle.data.policies.by_keypair.get(session.access_key),
-            cycle.keypair_occupancy(session.access_key),
+            lambda: cycle.keypair_occupancy(session.access_key),
             session.requested_slots,
         )

@@ -7,6 +7,7 @@ so an overshoot it did not cause (say, after a quota was lowered) does not block
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -70,16 +71,18 @@ def describe_overruns(overruns: tuple[SlotOverrun, ...]) -> str:
 def check_quota(
     scope: str,
     policy: ResourcePolicySnapshot | None,
-    occupied: ResourceSlot,
+    occupied: Callable[[], ResourceSlot],
     requested: ResourceSlot,
 ) -> None:
     """Raise `QuotaExceeded` when occupied + requested exceeds the policy's total slots.
 
     `scope` names the owner kind ("keypair", "user", "group", "domain"); None = no policy.
+    `occupied` is asked for only when the policy limits some slot: most owners have no
+    limit, and summing what an owner holds is the expensive part of the check.
     """
-    if policy is None:
+    if policy is None or not policy.total_resource_slots:
         return
-    overruns = slot_overruns(occupied, requested, policy.total_resource_slots)
+    overruns = slot_overruns(occupied(), requested, policy.total_resource_slots)
     if overruns:
         raise QuotaExceeded(
             f"{scope} quota: {describe_overruns(overruns)} (policy '{policy.name}'); "

@@ -14,6 +14,6 @@ class UserResourceLimitValidator:
         check_quota(
             "user",
             cycle.data.policies.by_user.get(session.user_id),
-            cycle.user_occupancy(session.user_id),
+            lambda: cycle.user_occupancy(session.user_id),
             session.requested_slots,
         )
