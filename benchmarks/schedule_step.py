@@ -1,15 +1,16 @@
 """One SCHEDULE step on PostgreSQL: snapshot → plan → commit, against a per-row reference.
 
     python benchmarks/schedule_step.py --database-url postgresql://postgres@127.0.0.1:5432/test
-        [--agents 5000] [--sessions 10000] [--seed N] [--repeat 2] [--naive-sessions 1000]
+        [--agents 5000] [--sessions 10000] [--seed N] [--repeat 3] [--naive-sessions 1000]
         [--json out.json]
 
 The URL names a server and a database to connect to for administration; the benchmark
 creates its own databases next to it and drops them at the end, also on error. A template
 is migrated and bulk-loaded once (the workload of `_snapshot.py`: agents with running
-kernels, pending single-kernel sessions; loading is not measured), then each run works on
-a fresh copy of it: `get_scheduling_data` → `plan_placements` → `allocate_sessions`, through
-`SessionProvisioner` with `RepositoryAllocator` and a pending queue that discards its input.
+kernels, pending single-kernel sessions; loading is not measured) and vacuumed, then each
+run works on a fresh copy of it, in a freshly started interpreter: `get_scheduling_data` →
+`plan_placements` → `allocate_sessions`, through `SessionProvisioner` with
+`RepositoryAllocator` and a pending queue that discards its input.
 The best run is reported. The reference commits the first `--naive-sessions` placements of
 that run on another fresh copy, one transaction per session with per-row UPDATEs.
 """
@@ -19,11 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from _database import Databases, migrate_and_load
 from _naive_allocation import allocate_naively
@@ -45,6 +50,7 @@ from sokovan.scheduler.provisioner.allocators.repository_allocator import (
 )
 from sokovan.scheduler.provisioner.provisioner import SessionProvisioner
 
+R = TypeVar("R")
 TARGET = 5_000  # sessions committed per second, whole step
 
 
@@ -145,13 +151,30 @@ class Report:
         return self.best.committed / self.best.allocate_s
 
 
+async def load_template(url: str, agents: int, sessions: int, seed: int) -> None:
+    await migrate_and_load(url, generate(agents, sessions, seed))
+
+
 async def prepare(databases: Databases, args: argparse.Namespace) -> str:
     """The template every run copies: migrated, loaded, vacuumed; returns its name."""
     template = await databases.create()
-    workload = generate(args.agents, args.sessions, args.seed)
-    await migrate_and_load(databases.url_of(template), workload)
+    url = databases.url_of(template)
+    await in_fresh_process(load_template, url, args.agents, args.sessions, args.seed)
     await databases.vacuum(template)
     return template
+
+
+async def in_fresh_process(function: Callable[..., Coroutine[Any, Any, R]], *args: object) -> R:
+    """`function(*args)` in a newly started interpreter, so that every timed run starts
+    alike, without the objects of the loader or of an earlier run in its heap."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        call = partial(_run_async, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+
+def _run_async(function: Callable[..., Coroutine[Any, Any, R]], *args: object) -> R:
+    return asyncio.run(function(*args))
 
 
 async def benchmark(args: argparse.Namespace, console: Console) -> Report:
@@ -161,12 +184,13 @@ async def benchmark(args: argparse.Namespace, console: Console) -> Report:
         template = await prepare(databases, args)
         runs = []
         for _ in range(args.repeat):
-            run, allocations = await run_step(databases.url_of(await databases.create(template)))
+            url = databases.url_of(await databases.create(template))
+            run, allocations = await in_fresh_process(run_step, url)
             console.print(f"[dim]step: {run.total_s:.2f} s, {run.committed} committed[/dim]")
             runs.append((run, allocations))
         best, allocations = min(runs, key=lambda pair: pair[0].total_s)
         naive_url = databases.url_of(await databases.create(template))
-        naive = await run_naive(naive_url, allocations[: args.naive_sessions])
+        naive = await in_fresh_process(run_naive, naive_url, allocations[: args.naive_sessions])
     finally:
         await databases.drop_all()
     return Report(args.agents, args.sessions, best, [run for run, _ in runs], *naive)
@@ -210,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive-sessions", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)

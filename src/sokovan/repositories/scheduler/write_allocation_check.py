@@ -40,6 +40,9 @@ class AgentDemand:
 
 def demands_of(allocation: SessionAllocation) -> dict[AgentId, AgentDemand]:
     """The session's kernels summed per agent, in agent id order."""
+    if len(allocation.kernels) == 1:  # most sessions: nothing to sum or sort
+        kernel = allocation.kernels[0]
+        return {kernel.agent_id: AgentDemand(kernel.slots, 1)}
     slots: dict[AgentId, ResourceSlot] = {}
     containers: dict[AgentId, int] = defaultdict(int)
     for kernel in allocation.kernels:
