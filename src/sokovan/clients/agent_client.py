@@ -43,6 +43,7 @@ from sokovan.agent.protocol import (
 )
 from sokovan.clients.agent_rpc import AgentAddressResolver, AgentRpcError
 from sokovan.common.ids import AgentId, KernelId
+from sokovan.infra.batching import GroupCommit, Pending
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
@@ -50,6 +51,8 @@ ResponseT = TypeVar("ResponseT", bound=BaseModel)
 _DETAIL_CHARS = 500
 #: The pseudo-method named when the agent's address cannot be found.
 RESOLVE_METHOD = "resolve-address"
+#: Most agent ids resolved by one address query.
+ADDRESS_BATCH = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +219,11 @@ class AgentClientPool:
         self._resolver = resolver
         self._max_calls_per_agent = max_calls_per_agent
         self._limiters: dict[AgentId, asyncio.Semaphore] = {}
+        # Addresses are read afresh for every call, but concurrent calls share the read: a
+        # step that starts hundreds of sessions costs one query, not one per call.
+        self._addresses: GroupCommit[AgentId, str | None] = GroupCommit(
+            self._resolve, max_batch=ADDRESS_BATCH, name="agent-address-lookup"
+        )
         self._http = httpx.AsyncClient(
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections),
@@ -228,8 +236,7 @@ class AgentClientPool:
 
         Raises AgentRpcError (unreachable) when the agent is not registered.
         """
-        addresses = await self._resolver.get_agent_addresses([agent_id])
-        addr = addresses.get(agent_id)
+        addr = await self._addresses.submit(agent_id)
         if not addr:
             raise AgentRpcError(
                 agent_id, RESOLVE_METHOD, "the agent is not registered", unreachable=True
@@ -238,6 +245,11 @@ class AgentClientPool:
         if limiter is None:
             limiter = self._limiters[agent_id] = asyncio.Semaphore(self._max_calls_per_agent)
         yield AgentClient(agent_id, addr, self._http, self._token, self._timeouts, limiter)
+
+    async def _resolve(self, batch: Sequence[Pending[AgentId, str | None]]) -> None:
+        found = await self._resolver.get_agent_addresses({pending.item for pending in batch})
+        for pending in batch:
+            pending.succeed(found.get(pending.item))
 
     async def aclose(self) -> None:
         await self._http.aclose()

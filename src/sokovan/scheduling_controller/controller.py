@@ -18,27 +18,17 @@ from sokovan.common.resource_slot import DEFAULT_SLOT_TYPES, ResourceSlot, SlotT
 from sokovan.common.scheduling import ScheduleType
 from sokovan.infra.valkey_schedule.base import ValkeyScheduleClient
 from sokovan.repositories.scheduler.write_enqueue import (
-    EnqueueContext,
-    EnqueueLookup,
     KernelEnqueueRecord,
     SessionEnqueueRecord,
 )
 from sokovan.repositories.scheduler.write_termination_marks import TerminationMarkResult
+from sokovan.scheduling_controller.submissions import SubmissionRepository, SubmissionWriter
 from sokovan.scheduling_controller.types import USER_REQUESTED, SessionCreationSpec
-from sokovan.scheduling_controller.validation import (
-    check_admission,
-    check_references,
-    check_spec,
-    lookup_of,
-)
+from sokovan.scheduling_controller.validation import check_spec
 
 
-class SchedulingControllerRepository(Protocol):
+class SchedulingControllerRepository(SubmissionRepository, Protocol):
     """The part of `SchedulerRepository` the controller uses."""
-
-    async def get_enqueue_context(self, lookup: EnqueueLookup) -> EnqueueContext: ...
-
-    async def enqueue_session(self, record: SessionEnqueueRecord) -> None: ...
 
     async def mark_sessions_for_termination(
         self, session_ids: Sequence[SessionId], reason: str
@@ -59,22 +49,20 @@ class SchedulingController:
         self._valkey = valkey_schedule
         self._slot_types = slot_types
         self._clock: Clock = clock or SystemClock()
+        self._submissions = SubmissionWriter(repository, build_record, self._clock)
 
     async def enqueue_session(self, spec: SessionCreationSpec) -> SessionId:
         """Validate `spec`, store it as a PENDING session with PENDING kernels, hint SCHEDULE.
 
         Raises a `SokovanError` subclass naming the problem (see `scheduling_controller.types`
         and the provisioner's pending-limit rejections) and writes nothing when the spec is
-        invalid. The session and its kernels are written in one transaction.
+        invalid. The session and its kernels are written in one transaction, which concurrent
+        submissions share (see `submissions`).
         """
         slots = check_spec(spec, self._slot_types)
-        context = await self._repository.get_enqueue_context(lookup_of(spec))
-        check_references(spec, slots, context)
-        record = build_record(spec, slots)
-        check_admission(record, context, self._clock.now())
-        await self._repository.enqueue_session(record)
+        session_id = await self._submissions.submit(spec, slots)
         await self._valkey.mark_schedule_needed(ScheduleType.SCHEDULE)
-        return record.session_id
+        return session_id
 
     async def mark_sessions_for_termination(
         self, session_ids: Sequence[SessionId], reason: str = USER_REQUESTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -207,3 +208,30 @@ async def test_running_sessions_do_not_count_against_the_pending_limit(
         await conn.execute(t.sessions.update().values(status=SessionStatus.RUNNING))
     session_id = await h.controller.enqueue_session(spec)
     assert (await session_row(h.engine, session_id)).status is SessionStatus.PENDING
+
+
+async def test_concurrent_submissions_are_all_written_and_respect_the_pending_limit(
+    world: tuple[Harness, Tenant],
+) -> None:
+    # They share transactions (group commit); the limit of 3 pending sessions still holds
+    # across them: 3 are written, 2 refused, and every written one has its kernel.
+    h, tenant = world
+    await add_resource_policy(h.engine, "three-pending", max_pending_session_count=3)
+    async with h.engine.begin() as conn:
+        await conn.execute(
+            t.keypairs.update()
+            .where(t.keypairs.c.access_key == tenant.access_key)
+            .values(resource_policy="three-pending")
+        )
+    specs = [replace(spec_for(tenant), name=f"burst-{index}") for index in range(5)]
+    outcomes = await asyncio.gather(
+        *(h.controller.enqueue_session(spec) for spec in specs), return_exceptions=True
+    )
+    written = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, PendingSessionCountLimitExceeded)]
+    assert (len(written), len(refused)) == (3, 2)
+    async with h.engine.connect() as conn:
+        kernels = await conn.scalar(
+            sa.select(sa.func.count()).where(t.kernels.c.session_id.in_(written))
+        )
+    assert kernels == 3

@@ -2,13 +2,13 @@
 
 `get_enqueue_context` answers everything validation asks (scaling group, owners, images,
 dependencies, designated agents, queue admission) on one short read connection, in a fixed
-number of statements. `enqueue_session` then writes the session, its kernels and its
+number of statements. `enqueue_sessions` then writes sessions, their kernels and their
 dependency edges in one transaction: a submission exists completely or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,24 +132,30 @@ class SessionEnqueueMixin(KeypairOccupancyMixin):
                 pending=await _pending_stats(conn, lookup.access_key),
             )
 
-    async def enqueue_session(self, record: SessionEnqueueRecord) -> None:
-        """Insert the session and its kernels as PENDING, with its dependency edges, atomically."""
+    async def enqueue_sessions(self, records: Sequence[SessionEnqueueRecord]) -> None:
+        """Insert the sessions and their kernels as PENDING, with their dependency edges.
+
+        One transaction for the whole batch: every submission in it exists completely, or
+        none does.
+        """
+        if not records:
+            return
         now = self._clock.now()
+        dependencies = [
+            {"session_id": record.session_id, "depends_on": dep}
+            for record in records
+            for dep in record.depends_on
+        ]
         async with self._engine.begin() as conn:
-            await conn.execute(t.sessions.insert(), [_session_row(record, now)])
+            await conn.execute(t.sessions.insert(), [_session_row(r, now) for r in records])
             await conn.execute(
-                t.kernels.insert(), [_kernel_row(record, kernel, now) for kernel in record.kernels]
+                t.kernels.insert(),
+                [_kernel_row(r, kernel, now) for r in records for kernel in r.kernels],
             )
-            if record.depends_on:
-                await conn.execute(
-                    t.session_dependencies.insert(),
-                    [
-                        {"session_id": record.session_id, "depends_on": dep}
-                        for dep in record.depends_on
-                    ],
-                )
-        # The key's pending count changed; cached occupancy must not hide the new session.
-        self._forget_occupancy([record.access_key])
+            if dependencies:
+                await conn.execute(t.session_dependencies.insert(), dependencies)
+        # The keys' pending counts changed; cached occupancy must not hide the new sessions.
+        self._forget_occupancy({record.access_key for record in records})
 
 
 def _session_row(record: SessionEnqueueRecord, now: datetime) -> dict[str, Any]:

@@ -332,3 +332,22 @@ async def test_round_trip_through_a_fastapi_fake_agent(resolver: Addresses) -> N
 
     assert response.accepted == [str(KID)]
     assert accepted == [request]
+
+
+async def test_concurrent_acquires_share_one_address_query(
+    pools: list[AgentClientPool],
+) -> None:
+    resolver = Addresses({"a1": "http://agent-1:6001/", "a2": "http://agent-2:6001/"})
+    pools.append(pool := await open_pool(answer({}), resolver))
+
+    async def address_of(agent_id: AgentId) -> str:
+        async with pool.acquire(agent_id) as agent:
+            return agent.addr
+
+    async with asyncio.timeout(5):
+        found = await asyncio.gather(*(address_of(AgentId(a)) for a in ("a1", "a2", "a1")))
+        assert found == ["http://agent-1:6001/", "http://agent-2:6001/", "http://agent-1:6001/"]
+        assert [sorted(asked) for asked in resolver.asked] == [["a1", "a2"]]
+        # A later call reads the address again: an agent may have moved meanwhile.
+        resolver.addresses["a1"] = "http://agent-1:7001/"
+        assert await address_of(AgentId("a1")) == "http://agent-1:7001/"

@@ -36,8 +36,8 @@ class RecordingRepository:
         self.lookups.append(lookup)
         return self.context
 
-    async def enqueue_session(self, record: SessionEnqueueRecord) -> None:
-        self.enqueued.append(record)
+    async def enqueue_sessions(self, records: Sequence[SessionEnqueueRecord]) -> None:
+        self.enqueued.extend(records)
 
     async def mark_sessions_for_termination(
         self, session_ids: Sequence[SessionId], reason: str
