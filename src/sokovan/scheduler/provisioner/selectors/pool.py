@@ -7,8 +7,8 @@ indexes skip agents for good and lets failures be cached by request shape.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from sokovan.common.ids import AgentId
 from sokovan.common.resource_slot import ResourceSlot
@@ -21,7 +21,6 @@ from sokovan.scheduler.provisioner.selectors.feasible_list import FeasibleList
 from sokovan.scheduler.provisioner.selectors.free_index import FreeIndex
 from sokovan.scheduler.provisioner.selectors.state import ZERO, AgentState, most_capacity_first
 from sokovan.scheduler.provisioner.selectors.types import AgentSelection
-from sokovan.scheduler.provisioner.selectors.units import FinerThanUnit, SlotUnits
 
 #: Agents sharing an architecture and a set of capability types.
 BucketKey = tuple[str, frozenset[str]]
@@ -30,7 +29,6 @@ BucketKey = tuple[str, frozenset[str]]
 Groups = tuple[tuple[BucketKey, ...], ...]
 #: (bucket, slot order, descending, max_containers)
 FreeIndexKey = tuple[BucketKey, tuple[str, ...], bool, int | None]
-T = TypeVar("T")
 
 
 def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
@@ -47,7 +45,7 @@ def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
         available,
         free,
         agent.container_count,
-        seq,
+        Decimal(seq),
     )
 
 
@@ -63,8 +61,6 @@ class AgentPool:
         for state in states:
             self._buckets[(state.architecture, state.capabilities)].append(state)
         self._groups: dict[tuple[str, frozenset[str]], Groups] = {}
-        #: The units of every free index's keys (one for the pool: see `_refine`).
-        self._units = SlotUnits()
         self._free_indexes: dict[FreeIndexKey, FreeIndex] = {}
         self._free_groups: dict[Hashable, tuple[tuple[FreeIndex, ...], ...]] = {}
         self._capacity_groups: dict[Hashable, tuple[tuple[CapacityIndex, ...], ...]] = {}
@@ -111,35 +107,13 @@ class AgentPool:
             for slot, amount in placement.slots.items():
                 free[slot] = free.get(slot, ZERO) - amount
             state.containers += 1
-            try:
-                for index in self._indexes_of.get(state.agent_id, ()):
-                    index.update(state)
-            except FinerThanUnit as finer:
-                self._refine(finer)
+            for index in self._indexes_of.get(state.agent_id, ()):
+                index.update(state)
             for feasible in self._feasible_lists.values():
                 feasible.update(state)
         if selection.endpoint_id is not None:
             hosts = {placement.agent_id for placement in selection.placements}
             self._replicas[selection.endpoint_id].update(hosts)
-
-    def _refine(self, finer: FinerThanUnit) -> None:
-        """Make the unit of `finer.slot` fine enough for its amount; drop the stale indexes.
-
-        Rare (a request finer than every amount seen before in its slot), so the indexes are
-        simply rebuilt, from the agents' current state, when next searched.
-        """
-        self._units.cover(finer.slot, finer.amount)
-        self._free_indexes.clear()
-        self._free_groups.clear()
-        self._indexes_of.clear()
-
-    def _in_units(self, build: Callable[[], T]) -> T:
-        """`build()` indexes, making units finer (and starting over) until every amount fits."""
-        while True:
-            try:
-                return build()
-            except FinerThanUnit as finer:
-                self._refine(finer)
 
     # --- failures by request shape --------------------------------------------------------
     def known_failure(self, shape: Hashable) -> Explanation | None:
@@ -161,7 +135,7 @@ class AgentPool:
             key = (bucket, demand.order, True, max_containers)
             if key not in self._free_indexes:
                 key = (bucket, demand.order, False, max_containers)
-            self._in_units(lambda: self._free_index(key)).tally_into(demand, tally)
+            self._free_index(key).tally_into(demand, tally)
         return tally
 
     # --- indexes --------------------------------------------------------------------------
@@ -172,15 +146,11 @@ class AgentPool:
         key = (demand.architecture, demand.order, descending, max_containers)
         groups = self._free_groups.get(key)
         if groups is None:
-            groups = self._free_groups[key] = self._in_units(
-                lambda: tuple(
-                    tuple(
-                        self._free_index((b, demand.order, descending, max_containers))
-                        for b in group
-                    )
-                    for group in self._bucket_groups(demand)
-                )
+            groups = tuple(
+                tuple(self._free_index((b, demand.order, descending, max_containers)) for b in g)
+                for g in self._bucket_groups(demand)
             )
+            self._free_groups[key] = groups
         return groups
 
     def capacity_index_groups(self, demand: Demand) -> tuple[tuple[CapacityIndex, ...], ...]:
@@ -225,12 +195,7 @@ class AgentPool:
             bucket, order, descending, max_containers = key
             members = self._buckets[bucket]
             index = self._free_indexes[key] = FreeIndex(
-                members,
-                self._by_seq,
-                order,
-                self._units,
-                descending=descending,
-                max_containers=max_containers,
+                members, self._by_seq, order, descending=descending, max_containers=max_containers
             )
             for state in members:
                 self._indexes_of[state.agent_id].append(index)
