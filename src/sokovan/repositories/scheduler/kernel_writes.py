@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sokovan.common.ids import KernelId, SessionId
 from sokovan.common.status import KernelStatus
@@ -17,6 +19,18 @@ from sokovan.repositories.scheduler.write_workset import commit_workset, lock_wo
 
 _RETRIABLE = KernelStatus.retriable_statuses()
 _FINISHED = KernelStatus.finished_statuses()
+
+
+@dataclass(frozen=True, slots=True)
+class KernelChange:
+    """One guarded kernel move: to `to_status`, only from `expected` (None: any unfinished)."""
+
+    kernel_id: KernelId
+    to_status: KernelStatus
+    reason: str | None
+    expected: Collection[KernelStatus] | None = None
+    container_id: str | None = None
+    exit_code: int | None = None
 
 
 class KernelWritesMixin(KeypairOccupancyMixin):
@@ -47,9 +61,9 @@ class KernelWritesMixin(KeypairOccupancyMixin):
 
         Returns False when the kernel is unknown or already TERMINATED/CANCELLED.
         """
-        return await self._move_kernel(
-            kernel_id, KernelStatus.TERMINATED, reason, expected=None, exit_code=exit_code
-        )
+        change = KernelChange(kernel_id, KernelStatus.TERMINATED, reason, exit_code=exit_code)
+        [moved] = await self.apply_kernel_changes([change])
+        return moved
 
     async def update_kernel_status(
         self,
@@ -66,9 +80,11 @@ class KernelWritesMixin(KeypairOccupancyMixin):
         statuses frees the kernel's slots on its agent. `container_id`, when given, is
         recorded. Returns whether the transition was applied.
         """
-        return await self._move_kernel(
-            kernel_id, to_status, reason, expected=expected_statuses, container_id=container_id
+        change = KernelChange(
+            kernel_id, to_status, reason, expected_statuses, container_id=container_id
         )
+        [moved] = await self.apply_kernel_changes([change])
+        return moved
 
     async def lower_session_priority(
         self, session_ids: Sequence[SessionId], amount: int, min_priority: int
@@ -80,36 +96,50 @@ class KernelWritesMixin(KeypairOccupancyMixin):
             for matching in id_filters(conn, t.sessions.c.id, session_ids):
                 await conn.execute(t.sessions.update().where(matching).values(priority=lowered))
 
-    async def _move_kernel(
-        self,
-        kernel_id: KernelId,
-        to_status: KernelStatus,
-        reason: str | None,
-        *,
-        expected: Collection[KernelStatus] | None,
-        container_id: str | None = None,
-        exit_code: int | None = None,
-    ) -> bool:
+    async def apply_kernel_changes(self, changes: Sequence[KernelChange]) -> list[bool]:
+        """Apply `changes` in order, in one transaction; whether each one moved its kernel.
+
+        Each change sees the kernels as the changes before it left them (a kernel may move
+        twice in one batch), under the same rules as `update_kernel_status`: an unknown or
+        finished kernel never moves, nor one outside the change's expected statuses.
+        """
+        if not changes:
+            return []
         now = self._clock.now()
         async with self._engine.begin() as conn:
-            # The session is locked before the kernel, in the order every writer uses.
-            session_id = await conn.scalar(
-                sa.select(t.kernels.c.session_id).where(t.kernels.c.id == kernel_id)
-            )
-            if session_id is None:
-                return False
-            before = await lock_workset(conn, [session_id])
-            kernel = before.kernels.get(kernel_id)
-            if kernel is None or not _may_move(kernel, expected):
-                return False
-            moved = transition_kernel(
-                kernel, to_status, reason, now, container_id=container_id, exit_code=exit_code
-            )
-            access_keys = await commit_workset(
-                conn, before, before.updated(kernels={kernel_id: moved})
-            )
+            # Sessions are locked before their kernels, in the order every writer uses.
+            session_ids = await _sessions_of(conn, {change.kernel_id for change in changes})
+            before = await lock_workset(conn, session_ids)
+            current = dict(before.kernels)
+            moved: dict[KernelId, KernelRow] = {}
+            applied: list[bool] = []
+            for change in changes:
+                kernel = current.get(change.kernel_id)
+                if kernel is None or not _may_move(kernel, change.expected):
+                    applied.append(False)
+                    continue
+                moved[kernel.id] = current[kernel.id] = transition_kernel(
+                    kernel,
+                    change.to_status,
+                    change.reason,
+                    now,
+                    container_id=change.container_id,
+                    exit_code=change.exit_code,
+                )
+                applied.append(True)
+            if not moved:
+                return applied
+            access_keys = await commit_workset(conn, before, before.updated(kernels=moved))
         self._forget_occupancy(access_keys)
-        return True
+        return applied
+
+
+async def _sessions_of(conn: AsyncConnection, kernel_ids: Collection[KernelId]) -> set[SessionId]:
+    kernels = t.kernels.c
+    found: set[SessionId] = set()
+    for matching in id_filters(conn, kernels.id, kernel_ids):
+        found.update(await conn.scalars(sa.select(kernels.session_id).where(matching)))
+    return found
 
 
 def _may_move(kernel: KernelRow, expected: Collection[KernelStatus] | None) -> bool:

@@ -10,13 +10,14 @@ effort: a failing hint store is logged and never fails the change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.scheduling import ScheduleType
 from sokovan.common.status import KernelStatus
 from sokovan.repositories.scheduler.conditions import KernelConditions, KernelQuerier
+from sokovan.repositories.scheduler.kernel_writes import KernelChange
 from sokovan.repositories.scheduler.types import KernelInfo, KernelSearchResult
 from sokovan.scheduler.kernel.events import (
     HINTS_AFTER,
@@ -49,15 +50,7 @@ class KernelStateRepository(Protocol):
         self, kernel_id: KernelId, reason: str, exit_code: int | None = None
     ) -> bool: ...
 
-    async def update_kernel_status(
-        self,
-        kernel_id: KernelId,
-        to_status: KernelStatus,
-        reason: str | None = None,
-        *,
-        expected_statuses: Collection[KernelStatus] | None = None,
-        container_id: str | None = None,
-    ) -> bool: ...
+    async def apply_kernel_changes(self, changes: Sequence[KernelChange]) -> list[bool]: ...
 
     async def search_kernels_for_handler(self, querier: KernelQuerier) -> KernelSearchResult: ...
 
@@ -116,11 +109,11 @@ class KernelStateEngine:
         Returns the kernels that moved, in order.
         """
         effect = KernelEventEffect(to_status, reason)
-        moved = [
-            kernel_id
-            for kernel_id in dict.fromkeys(kernel_ids)
-            if await self._apply(kernel_id, effect)
-        ]
+        unique = list(dict.fromkeys(kernel_ids))
+        applied = await self._repository.apply_kernel_changes(
+            [change_of(kernel_id, effect) for kernel_id in unique]
+        )
+        moved = [kernel_id for kernel_id, done in zip(unique, applied, strict=True) if done]
         if moved:
             await self._hint({to_status})
         return moved
@@ -152,24 +145,32 @@ class KernelStateEngine:
         """
         current = [e for e in events if incarnations.get(e.agent_id) == e.instance_id]
         known, waiting = await self._load_kernels(current)
-        applied = unchanged = 0
         ignored = len(events) - len(current)
-        moved: dict[KernelId, None] = {}
-        reached: set[KernelStatus] = set()
+        # The whole batch is one transaction. A change already listed by an earlier event
+        # (several image events reaching the same waiting kernels) is not listed again: it
+        # could not move the kernel a second time.
+        changes: dict[tuple[KernelId, KernelEventEffect], int] = {}
+        listed_by: list[int] = []  # for each change, the event that listed it
+        considered = 0
         for event in current:
             targets = targets_of(event, known, waiting)
             if not targets and event.scope is EventScope.KERNEL:
                 ignored += 1
                 continue
             effect = effect_of(event)
-            moved_now = [kernel_id for kernel_id in targets if await self._apply(kernel_id, effect)]
-            if moved_now:
-                applied += 1
-                reached.add(effect.to_status)
-                moved.update(dict.fromkeys(moved_now))
-            else:
-                unchanged += 1
-        await self._hint(reached)
+            for kernel_id in targets:
+                if (kernel_id, effect) not in changes:
+                    changes[(kernel_id, effect)] = len(listed_by)
+                    listed_by.append(considered)
+            considered += 1
+        listed = list(changes)
+        results = await self._repository.apply_kernel_changes(
+            [change_of(kernel_id, effect) for kernel_id, effect in listed]
+        )
+        applied = len({listed_by[i] for i, done in enumerate(results) if done})
+        unchanged = considered - applied
+        moved = dict.fromkeys(listed[i][0] for i, done in enumerate(results) if done)
+        await self._hint({listed[i][1].to_status for i, done in enumerate(results) if done})
         return EventApplication(applied, unchanged, ignored, tuple(moved))
 
     async def _load_kernels(
@@ -197,21 +198,6 @@ class KernelStateEngine:
             waiting = found.items
         return known, waiting
 
-    async def _apply(self, kernel_id: KernelId, effect: KernelEventEffect) -> bool:
-        """One guarded write; TERMINATED (with its exit code) is reached from any unfinished
-        status, every other target only from a status behind it."""
-        if effect.to_status is KernelStatus.TERMINATED:
-            return await self._repository.mark_kernel_terminated(
-                kernel_id, effect.reason, effect.exit_code
-            )
-        return await self._repository.update_kernel_status(
-            kernel_id,
-            effect.to_status,
-            effect.reason,
-            expected_statuses=statuses_before(effect.to_status),
-            container_id=effect.container_id,
-        )
-
     async def _hint(self, statuses: Iterable[KernelStatus]) -> None:
         if self._hints is None:
             return
@@ -224,3 +210,19 @@ class KernelStateEngine:
             except Exception:
                 # Hints only speed things up; the long loop finds the work anyway.
                 log.warning("could not hint %s", schedule_type, exc_info=True)
+
+
+def change_of(kernel_id: KernelId, effect: KernelEventEffect) -> KernelChange:
+    """The guarded write of `effect`: TERMINATED (with its exit code) is reached from any
+    unfinished status, every other target only from a status behind it."""
+    if effect.to_status is KernelStatus.TERMINATED:
+        return KernelChange(
+            kernel_id, KernelStatus.TERMINATED, effect.reason, exit_code=effect.exit_code
+        )
+    return KernelChange(
+        kernel_id,
+        effect.to_status,
+        effect.reason,
+        statuses_before(effect.to_status),
+        container_id=effect.container_id,
+    )

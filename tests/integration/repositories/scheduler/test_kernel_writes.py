@@ -20,6 +20,7 @@ from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import SESSION_PRIORITY_MIN
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.repositories.scheduler import SchedulerRepository
+from sokovan.repositories.scheduler.kernel_writes import KernelChange
 from support.factories import (
     T0,
     KernelSpec,
@@ -183,6 +184,58 @@ async def test_update_kernel_status_frees_slots_and_never_leaves_a_finished_stat
 
 async def test_update_of_an_unknown_kernel_is_refused(repo: SchedulerRepository) -> None:
     assert not await repo.update_kernel_status(KernelId(uuid.uuid4()), KernelStatus.RUNNING)
+
+
+async def test_a_batch_of_changes_applies_in_order_in_one_transaction(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    # Two sessions on two agents. In one batch: k1 moves twice (PREPARED, then RUNNING from
+    # PREPARED), k2 is asked to go back to PREPARING (refused: it is past it) and then
+    # terminates, which frees a2; a finished kernel and an unknown kernel do not move.
+    first, _ = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.CREATING,
+        kernels=[KernelSpec(slots=CPU1, agent_id="a1", status=KernelStatus.CREATING)],
+    )
+    second, _ = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.RUNNING,
+        kernels=[
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.RUNNING),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.TERMINATED),
+        ],
+    )
+    await settle_agents(db_engine)
+    [k1] = await kernel_rows(db_engine, first)
+    k2, finished = await kernel_rows(db_engine, second)
+    running_from = {KernelStatus.CREATING, KernelStatus.PREPARED}
+
+    applied = await repo.apply_kernel_changes(
+        [
+            KernelChange(k1.id, KernelStatus.PREPARED, "created", {KernelStatus.CREATING}),
+            KernelChange(k1.id, KernelStatus.RUNNING, "started", running_from, "c-1"),
+            KernelChange(k2.id, KernelStatus.PREPARING, "late", {KernelStatus.PULLING}),
+            KernelChange(k2.id, KernelStatus.TERMINATED, "exited", exit_code=0),
+            KernelChange(finished.id, KernelStatus.RUNNING, "zombie"),
+            KernelChange(KernelId(uuid.uuid4()), KernelStatus.RUNNING, "unknown"),
+        ]
+    )
+
+    assert applied == [True, True, False, True, False, False]
+    [k1] = await kernel_rows(db_engine, first)
+    assert (k1.status, k1.status_info, k1.container_id) == (KernelStatus.RUNNING, "started", "c-1")
+    k2, finished = await kernel_rows(db_engine, second)
+    assert (k2.status, k2.exit_code) == (KernelStatus.TERMINATED, 0)
+    assert k2.occupied_slots == ResourceSlot()
+    assert finished.status is KernelStatus.TERMINATED
+    assert (await session_row(db_engine, second)).occupying_slots == ResourceSlot()
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_an_empty_batch_of_changes_touches_nothing(repo: SchedulerRepository) -> None:
+    assert await repo.apply_kernel_changes([]) == []
 
 
 async def test_lower_session_priority_clamps_at_the_minimum(

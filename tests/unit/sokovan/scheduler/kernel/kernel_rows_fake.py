@@ -1,14 +1,15 @@
 """An in-memory stand-in for the kernel rows the KernelStateEngine reads and writes.
 
-It keeps the repository's contract for those methods: `update_kernel_status` moves a kernel
-only from `expected_statuses` and never a finished one; `mark_kernel_terminated` moves any
-unfinished kernel; searches filter by ids, agents and statuses. Hints are recorded.
+It keeps the repository's contract for those methods: `apply_kernel_changes` moves kernels in
+order, each only from its change's expected statuses and never a finished one;
+`mark_kernel_terminated` moves any unfinished kernel; searches filter by ids, agents and
+statuses. Hints are recorded.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from sokovan.repositories.scheduler.conditions import (
     ByKernelStatuses,
     KernelQuerier,
 )
+from sokovan.repositories.scheduler.kernel_writes import KernelChange
 from sokovan.repositories.scheduler.types import KernelInfo, KernelSearchResult
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,26 +87,22 @@ class KernelRows:
         )
         return True
 
-    async def update_kernel_status(
-        self,
-        kernel_id: KernelId,
-        to_status: KernelStatus,
-        reason: str | None = None,
-        *,
-        expected_statuses: Collection[KernelStatus] | None = None,
-        container_id: str | None = None,
-    ) -> bool:
-        self.writes.append(("update_kernel_status", kernel_id, to_status))
-        row = self.rows.get(kernel_id)
+    async def apply_kernel_changes(self, changes: Sequence[KernelChange]) -> list[bool]:
+        return [self._apply(change) for change in changes]
+
+    def _apply(self, change: KernelChange) -> bool:
+        self.writes.append(("apply_kernel_change", change.kernel_id, change.to_status))
+        row = self.rows.get(change.kernel_id)
         if row is None or row.status in _FINISHED:
             return False
-        if expected_statuses is not None and row.status not in expected_statuses:
+        if change.expected is not None and row.status not in change.expected:
             return False
-        self.rows[kernel_id] = replace(
+        self.rows[change.kernel_id] = replace(
             row,
-            status=to_status,
-            status_info=reason if reason is not None else row.status_info,
-            container_id=container_id if container_id is not None else row.container_id,
+            status=change.to_status,
+            status_info=change.reason if change.reason is not None else row.status_info,
+            container_id=change.container_id or row.container_id,
+            exit_code=change.exit_code if change.exit_code is not None else row.exit_code,
         )
         return True
 
