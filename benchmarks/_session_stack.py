@@ -49,6 +49,8 @@ BASELINE_TICK = 2.0
 HEARTBEAT_INTERVAL = 2.0
 #: The gateway accepts at most this many events per batch (KernelEventBatch).
 EVENT_BATCH = 1024
+#: Events the RUNNING watch can hold unread (far more than a run broadcasts).
+WATCH_QUEUE = 1_000_000
 
 
 class HostRouter(httpx.AsyncBaseTransport):
@@ -234,7 +236,8 @@ async def running_stack(hinted: bool, agent_count: int) -> AsyncIterator[Stack]:
         beating = asyncio.create_task(heartbeats(gateway, agents))
         bus = scheduler.event_bus
         assert isinstance(bus, InMemoryEventBus)
-        watch = RunningWatch(bus.subscribe())
+        # Every status event of every session fits: the watch must not drop any RUNNING.
+        watch = RunningWatch(bus.subscribe(queue_size=WATCH_QUEUE))
         service = SchedulerService(scheduler)
         orchestrator = SokovanOrchestrator(
             scheduler.coordinator,

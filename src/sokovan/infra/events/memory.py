@@ -110,9 +110,16 @@ class InMemoryEventBus:
         for event in events:
             await self.broadcast_event(event)
 
-    def subscribe(self) -> EventSubscription:
-        """A new subscription receiving every event published from now on."""
-        subscription = EventSubscription(self, self._queue_size)
+    def subscribe(self, queue_size: int | None = None) -> EventSubscription:
+        """A new subscription receiving every event published from now on.
+
+        `queue_size` overrides the bus's for this subscriber (one that records every event
+        and must not drop any under a burst).
+        """
+        size = self._queue_size if queue_size is None else queue_size
+        if size < 1:
+            raise ValueError("queue_size must be at least 1")
+        subscription = EventSubscription(self, size)
         self._subscriptions.append(subscription)
         return subscription
 

@@ -126,3 +126,14 @@ async def test_close_stops_listeners_and_subscriptions() -> None:
 def test_queue_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="queue_size"):
         InMemoryEventBus(queue_size=0)
+
+
+async def test_a_subscriber_may_ask_for_a_larger_queue_than_the_bus_default() -> None:
+    bus = InMemoryEventBus(queue_size=2)
+    recorder, default = bus.subscribe(queue_size=5), bus.subscribe()
+    for number in range(5):
+        await bus.broadcast_event(event(number))
+    assert (recorder.dropped, default.dropped) == (0, 3)
+    assert await drain(recorder) == [event(n) for n in range(5)]
+    with pytest.raises(ValueError, match="queue_size"):
+        bus.subscribe(queue_size=0)
