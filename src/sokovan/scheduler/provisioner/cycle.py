@@ -6,65 +6,55 @@ cycle; otherwise one owner could pass its quota check ten times in one cycle and
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 
 from sokovan.common.ids import AccessKey, GroupId, SessionId, UserId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.repositories.scheduler.snapshot_types import PendingSession, SchedulingData
+from sokovan.scheduler.provisioner.placed_totals import PlacedTotals
+
+_NOTHING = ResourceSlot()
 
 
-@dataclass
 class CycleState:
     """Placements made in this cycle, on top of the snapshot's occupancy."""
 
-    data: SchedulingData
-    now: datetime
-    placed_by_keypair: defaultdict[AccessKey, ResourceSlot] = field(
-        default_factory=lambda: defaultdict(ResourceSlot)
-    )
-    placed_by_user: defaultdict[UserId, ResourceSlot] = field(
-        default_factory=lambda: defaultdict(ResourceSlot)
-    )
-    placed_by_group: defaultdict[GroupId, ResourceSlot] = field(
-        default_factory=lambda: defaultdict(ResourceSlot)
-    )
-    placed_by_domain: defaultdict[str, ResourceSlot] = field(
-        default_factory=lambda: defaultdict(ResourceSlot)
-    )
-    placed_count_by_keypair: Counter[AccessKey] = field(default_factory=Counter)
-    placed_sessions: set[SessionId] = field(default_factory=set)
+    def __init__(self, data: SchedulingData, now: datetime) -> None:
+        self.data = data
+        self.now = now
+        #: The sessions placed so far, in placement order.
+        self._placed: list[PendingSession] = []
+        self._by_keypair: PlacedTotals[AccessKey] = PlacedTotals(
+            self._placed, attrgetter("access_key")
+        )
+        self._by_user: PlacedTotals[UserId] = PlacedTotals(self._placed, attrgetter("user_id"))
+        self._by_group: PlacedTotals[GroupId] = PlacedTotals(self._placed, attrgetter("group_id"))
+        self._by_domain: PlacedTotals[str] = PlacedTotals(self._placed, attrgetter("domain_name"))
 
     def record_placement(self, session: PendingSession) -> None:
-        slots = session.requested_slots
-        self.placed_by_keypair[session.access_key] += slots
-        self.placed_by_user[session.user_id] += slots
-        self.placed_by_group[session.group_id] += slots
-        self.placed_by_domain[session.domain_name] += slots
-        self.placed_count_by_keypair[session.access_key] += 1
-        self.placed_sessions.add(session.session_id)
+        self._placed.append(session)
 
     def keypair_occupancy(self, access_key: AccessKey) -> ResourceSlot:
-        held = self.data.occupancy.by_keypair.get(access_key, ResourceSlot())
-        return held + self.placed_by_keypair.get(access_key, ResourceSlot())
+        held = self.data.occupancy.by_keypair.get(access_key, _NOTHING)
+        return held + self._by_keypair.slots(access_key)
 
     def user_occupancy(self, user_id: UserId) -> ResourceSlot:
-        held = self.data.occupancy.by_user.get(user_id, ResourceSlot())
-        return held + self.placed_by_user.get(user_id, ResourceSlot())
+        held = self.data.occupancy.by_user.get(user_id, _NOTHING)
+        return held + self._by_user.slots(user_id)
 
     def group_occupancy(self, group_id: GroupId) -> ResourceSlot:
-        held = self.data.occupancy.by_group.get(group_id, ResourceSlot())
-        return held + self.placed_by_group.get(group_id, ResourceSlot())
+        held = self.data.occupancy.by_group.get(group_id, _NOTHING)
+        return held + self._by_group.slots(group_id)
 
     def domain_occupancy(self, domain_name: str) -> ResourceSlot:
-        held = self.data.occupancy.by_domain.get(domain_name, ResourceSlot())
-        return held + self.placed_by_domain.get(domain_name, ResourceSlot())
+        held = self.data.occupancy.by_domain.get(domain_name, _NOTHING)
+        return held + self._by_domain.slots(domain_name)
 
     def concurrent_sessions(self, access_key: AccessKey) -> int:
         held = self.data.occupancy.concurrent_sessions.get(access_key, 0)
-        return held + self.placed_count_by_keypair[access_key]
+        return held + self._by_keypair.count(access_key)
 
     def is_queued(self, session_id: SessionId) -> bool:
         """True when the session is one of the snapshot's pending sessions.

@@ -24,8 +24,6 @@ class Demand(NamedTuple):
     amounts: tuple[Decimal, ...]
     #: Containers the request adds to the agent (the number of kernels).
     containers: int
-    #: The request as given, recorded in placements.
-    slots: ResourceSlot
     names: frozenset[str]
     #: Equal for requests that are feasible on exactly the same agents (the failure cache
     #: and per-shape cursors look it up once per decision, so it is built once).
@@ -36,13 +34,26 @@ class Demand(NamedTuple):
 
 
 class DemandBuilder:
-    """Builds demands for one resource priority; remembers the slot order per slot layout."""
+    """Builds demands for one resource priority, each distinct request once.
+
+    A backlog repeats a few dozen request shapes thousands of times, so a demand is looked up
+    by the request's (slot, amount) pairs before it is built. Equal amounts spelt differently
+    (1 and 1.0) share one demand: every use of a demand compares amounts by value.
+    """
 
     def __init__(self, priority: Sequence[str]) -> None:
         self._rank = {slot: position for position, slot in enumerate(priority)}
         self._layouts: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._built: dict[Hashable, Demand] = {}
 
     def build(self, architecture: str, slots: ResourceSlot, containers: int) -> Demand:
+        request = (architecture, containers, tuple(slots.items()))
+        demand = self._built.get(request)
+        if demand is None:
+            demand = self._built[request] = self._build(architecture, slots, containers)
+        return demand
+
+    def _build(self, architecture: str, slots: ResourceSlot, containers: int) -> Demand:
         # One copy of the slots; requests of the same layout share the sorted order.
         requested = dict(slots.items())
         if not all(requested.values()):
@@ -54,7 +65,7 @@ class DemandBuilder:
         order, names = known
         amounts = tuple(map(requested.__getitem__, order))
         key = (architecture, order, amounts, containers)
-        return Demand(architecture, order, amounts, containers, slots, names, key)
+        return Demand(architecture, order, amounts, containers, names, key)
 
     def _order(self, names: Iterable[str]) -> tuple[str, ...]:
         unranked = len(self._rank)

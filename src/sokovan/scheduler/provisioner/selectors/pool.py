@@ -7,8 +7,9 @@ indexes skip agents for good and lets failures be cached by request shape.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from operator import attrgetter
+from typing import TypeVar
 
 from sokovan.common.ids import AgentId
 from sokovan.common.resource_slot import ResourceSlot
@@ -21,6 +22,7 @@ from sokovan.scheduler.provisioner.selectors.feasible_list import FeasibleList
 from sokovan.scheduler.provisioner.selectors.free_index import FreeIndex
 from sokovan.scheduler.provisioner.selectors.state import ZERO, AgentState, most_capacity_first
 from sokovan.scheduler.provisioner.selectors.types import AgentSelection
+from sokovan.scheduler.provisioner.selectors.units import FinerThanUnit, SlotUnits
 
 #: Agents sharing an architecture and a set of capability types.
 BucketKey = tuple[str, frozenset[str]]
@@ -29,14 +31,17 @@ BucketKey = tuple[str, frozenset[str]]
 Groups = tuple[tuple[BucketKey, ...], ...]
 #: (bucket, slot order, descending, max_containers)
 FreeIndexKey = tuple[BucketKey, tuple[str, ...], bool, int | None]
+T = TypeVar("T")
 
 
 def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
     available = agent.available_slots
     free = dict(available.items())
     capabilities = frozenset([slot for slot, amount in free.items() if amount > 0])
-    for slot, amount in agent.occupied_slots.items():
-        free[slot] = free.get(slot, ZERO) - amount
+    occupied = agent.occupied_slots
+    if occupied:
+        for slot, amount in occupied.items():
+            free[slot] = free.get(slot, ZERO) - amount
     return AgentState(
         agent.agent_id,
         agent.addr,
@@ -45,24 +50,48 @@ def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
         available,
         free,
         agent.container_count,
-        Decimal(seq),
+        seq,
     )
+
+
+class IndexGroup:
+    """Free indexes of buckets leaving the same number of capability types unused, built
+    when first searched: a group is searched only when no agent of the earlier ones fits, and
+    building an index costs a pass over its bucket."""
+
+    __slots__ = ("_build", "_built", "_keys")
+
+    def __init__(
+        self,
+        keys: tuple[FreeIndexKey, ...],
+        build: Callable[[tuple[FreeIndexKey, ...]], tuple[FreeIndex, ...]],
+    ) -> None:
+        self._keys = keys
+        self._build = build
+        self._built: tuple[FreeIndex, ...] | None = None
+
+    def indexes(self) -> tuple[FreeIndex, ...]:
+        built = self._built
+        if built is None:
+            built = self._built = self._build(self._keys)
+        return built
 
 
 class AgentPool:
     """Free capacity and container counts per agent, plus the indexes that search them."""
 
     def __init__(self, agents: Sequence[AgentSnapshot]) -> None:
-        in_id_order = sorted(agents, key=lambda agent: agent.agent_id)
-        states = [_state_of(agent, seq) for seq, agent in enumerate(in_id_order)]
-        self._by_seq = states
+        in_id_order = sorted(agents, key=attrgetter("agent_id"))
+        states = self._by_seq = [_state_of(agent, seq) for seq, agent in enumerate(in_id_order)]
         self._states: dict[AgentId, AgentState] = {s.agent_id: s for s in states}
         self._buckets: dict[BucketKey, list[AgentState]] = defaultdict(list)
         for state in states:
             self._buckets[(state.architecture, state.capabilities)].append(state)
         self._groups: dict[tuple[str, frozenset[str]], Groups] = {}
+        #: The units of every free index's keys (one for the pool: see `_refine`).
+        self._units = SlotUnits()
         self._free_indexes: dict[FreeIndexKey, FreeIndex] = {}
-        self._free_groups: dict[Hashable, tuple[tuple[FreeIndex, ...], ...]] = {}
+        self._free_groups: dict[Hashable, tuple[IndexGroup, ...]] = {}
         self._capacity_groups: dict[Hashable, tuple[tuple[CapacityIndex, ...], ...]] = {}
         self._indexes_of: dict[AgentId, list[FreeIndex]] = defaultdict(list)
         self._feasible_lists: dict[Hashable, FeasibleList] = {}
@@ -107,13 +136,35 @@ class AgentPool:
             for slot, amount in placement.slots.items():
                 free[slot] = free.get(slot, ZERO) - amount
             state.containers += 1
-            for index in self._indexes_of.get(state.agent_id, ()):
-                index.update(state)
+            try:
+                for index in self._indexes_of.get(state.agent_id, ()):
+                    index.update(state)
+            except FinerThanUnit as finer:
+                self._refine(finer)
             for feasible in self._feasible_lists.values():
                 feasible.update(state)
         if selection.endpoint_id is not None:
             hosts = {placement.agent_id for placement in selection.placements}
             self._replicas[selection.endpoint_id].update(hosts)
+
+    def _refine(self, finer: FinerThanUnit) -> None:
+        """Make the unit of `finer.slot` fine enough for its amount; drop the stale indexes.
+
+        Rare (a request finer than every amount seen before in its slot), so the indexes are
+        simply rebuilt, from the agents' current state, when next searched.
+        """
+        self._units.cover(finer.slot, finer.amount)
+        self._free_indexes.clear()
+        self._free_groups.clear()
+        self._indexes_of.clear()
+
+    def _in_units(self, build: Callable[[], T]) -> T:
+        """`build()` indexes, making units finer (and starting over) until every amount fits."""
+        while True:
+            try:
+                return build()
+            except FinerThanUnit as finer:
+                self._refine(finer)
 
     # --- failures by request shape --------------------------------------------------------
     def known_failure(self, shape: Hashable) -> Explanation | None:
@@ -135,23 +186,28 @@ class AgentPool:
             key = (bucket, demand.order, True, max_containers)
             if key not in self._free_indexes:
                 key = (bucket, demand.order, False, max_containers)
-            self._free_index(key).tally_into(demand, tally)
+            self._free_indexes_of((key,))[0].tally_into(demand, tally)
         return tally
 
     # --- indexes --------------------------------------------------------------------------
     def free_index_groups(
         self, demand: Demand, *, descending: bool, max_containers: int | None
-    ) -> tuple[tuple[FreeIndex, ...], ...]:
+    ) -> tuple[IndexGroup, ...]:
         """Indexes by free capacity of `demand.order`, grouped like `_bucket_groups`."""
         key = (demand.architecture, demand.order, descending, max_containers)
         groups = self._free_groups.get(key)
         if groups is None:
-            groups = tuple(
-                tuple(self._free_index((b, demand.order, descending, max_containers)) for b in g)
-                for g in self._bucket_groups(demand)
+            groups = self._free_groups[key] = tuple(
+                IndexGroup(
+                    tuple((b, demand.order, descending, max_containers) for b in group),
+                    self._free_indexes_of,
+                )
+                for group in self._bucket_groups(demand)
             )
-            self._free_groups[key] = groups
         return groups
+
+    def _free_indexes_of(self, keys: tuple[FreeIndexKey, ...]) -> tuple[FreeIndex, ...]:
+        return self._in_units(lambda: tuple(self._free_index(key) for key in keys))
 
     def capacity_index_groups(self, demand: Demand) -> tuple[tuple[CapacityIndex, ...], ...]:
         """Indexes by total capacity of `demand.order` (most first), grouped by unused types."""
@@ -195,7 +251,12 @@ class AgentPool:
             bucket, order, descending, max_containers = key
             members = self._buckets[bucket]
             index = self._free_indexes[key] = FreeIndex(
-                members, self._by_seq, order, descending=descending, max_containers=max_containers
+                members,
+                self._by_seq,
+                order,
+                self._units,
+                descending=descending,
+                max_containers=max_containers,
             )
             for state in members:
                 self._indexes_of[state.agent_id].append(index)

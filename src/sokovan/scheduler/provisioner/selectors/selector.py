@@ -144,8 +144,11 @@ class AgentSelector:
             chosen = self._pick_among(call, designated, demand, held, turn)
         elif (known := call.pool.known_failure(shape)) is not None:
             raise known.to_error(context)
+        elif held or call.replicas:
+            chosen = self._search_around(call, demand, held, turn)
         else:
-            chosen = self._search(call, demand, held, turn)
+            # The common case: every agent is judged on its reserved state alone.
+            chosen = self._strategy.search(call.pool, demand, call.max_containers, _NO_ONE, turn)
         if chosen is not None:
             return chosen
         explanation = self._explain(call, demand, held)
@@ -153,16 +156,14 @@ class AgentSelector:
             call.pool.remember_failure(shape, explanation)
         raise explanation.to_error(context)
 
-    def _search(
+    def _search_around(
         self, call: _Call, demand: Demand, held: Mapping[AgentId, Held], turn: int
     ) -> AgentState | None:
         # Agents with tentative use or replicas need their own view: judge them one by one.
-        special = held.keys() | call.replicas.keys() if held or call.replicas else _NO_ONE
-        if special and not self._strategy.mergeable:
+        special = held.keys() | call.replicas.keys()
+        if not self._strategy.mergeable:
             return self._pick_among(call, call.pool.states(), demand, held, turn)
         found = self._strategy.search(call.pool, demand, call.max_containers, special, turn)
-        if not special:
-            return found
         others = (s for a in special if (s := call.pool.state(a)) is not None)
         return self._pick_among(call, [*others, *([found] if found else [])], demand, held, turn)
 

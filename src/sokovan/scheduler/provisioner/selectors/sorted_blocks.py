@@ -1,6 +1,6 @@
 """A sorted list of keys kept in blocks, searched by skipping runs of keys that cannot fit.
 
-Keys are tuples of Decimal amounts followed by a tie-breaking id. One sorted order cannot
+Keys are tuples of integer amounts followed by a tie-breaking id. One sorted order cannot
 answer "the first key that is large enough in EVERY slot" by bisection alone, and scanning
 key by key is slow where many keys share their leading amounts (thousands of agents, a few
 dozen distinct free CPU counts). The search therefore skips instead of scanning: keys with
@@ -19,19 +19,16 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from itertools import chain, islice
 from operator import itemgetter
 
-Key = tuple[Decimal, ...]
+Key = tuple[int, ...]
 #: `max` when keys hold free amounts, `min` when they hold negated free amounts; called with
 #: one column of amounts, or with two amounts.
-Best = Callable[..., Decimal]
-Fits = Callable[[Decimal, Decimal], bool]
+Best = Callable[..., int]
+Fits = Callable[[int, int], bool]
 
 _FIRST = itemgetter(0)
-_BEYOND = Decimal("Infinity")  # sorts after every amount: the end of a run of equal prefixes
-_ZERO = Decimal(0)
 
 
 class SortedBlocks:
@@ -115,8 +112,8 @@ class SortedBlocks:
         fits: Fits,
         accept: Callable[[Key], bool],
         *,
-        first_from: Decimal | None = None,
-        first_until: Decimal | None = None,
+        first_from: int | None = None,
+        first_until: int | None = None,
     ) -> Key | None:
         """The first key, in order, with fits(key[j], bounds[j]) for every j and accept(key).
 
@@ -126,11 +123,16 @@ class SortedBlocks:
         """
         # Where a key fails slot j, the run of keys sharing its amounts before j fails it up
         # to the bound (if larger amounts fit) or to the run's end (if smaller ones do).
-        skip_to_bound = fits(_BEYOND, _ZERO)
+        larger_fit = fits(1, 0)
+        blocks, bests = self._blocks, self._bests
         at, offset = (0, 0) if first_from is None else self._locate((first_from,))
-        while (place := self._next_place(at, offset, bounds, fits)) is not None:
-            at, offset = place
-            key = self._blocks[at][offset]
+        while at < len(blocks):
+            block = blocks[at]
+            # A block is entered at its start only if its summary could hold a fit.
+            if offset >= len(block) or (not offset and _first_misfit(bests[at], bounds, fits) >= 0):
+                at, offset = at + 1, 0
+                continue
+            key = block[offset]
             if first_until is not None and key[0] > first_until:
                 return None
             failed = _first_misfit(key, bounds, fits)
@@ -138,31 +140,23 @@ class SortedBlocks:
                 if accept(key):
                     return key
                 offset += 1
-                continue
-            edge = bounds[failed] if skip_to_bound else _BEYOND
-            at, offset = self._locate((*key[:failed], edge))
+            elif larger_fit:
+                at, offset = self._locate((*key[:failed], bounds[failed]))
+            elif failed:
+                # Past the run: the first key whose amounts before j exceed this one's.
+                at, offset = self._locate((*key[: failed - 1], key[failed - 1] + 1))
+            else:
+                return None  # every later key has at least this first amount: none fits
         return None
 
-    def _next_place(self, at: int, offset: int, bounds: Key, fits: Fits) -> tuple[int, int] | None:
-        """(block, offset) of the first key from (at, offset) on, passing the blocks whose
-        summary cannot fit `bounds`; None past the last key."""
-        blocks = self._blocks
-        while at < len(blocks):
-            if offset < len(blocks[at]) and (
-                offset or _first_misfit(self._bests[at], bounds, fits) < 0
-            ):
-                return at, offset
-            at, offset = at + 1, 0
-        return None
-
-    def _locate(self, target: tuple[Decimal, ...]) -> tuple[int, int]:
+    def _locate(self, target: Key) -> tuple[int, int]:
         """(block, offset) of the first key not below `target`, which may be a key prefix."""
         if not self._blocks:
             return 0, 0
         at = max(bisect_right(self._firsts, target) - 1, 0)
         return at, bisect_left(self._blocks[at], target)
 
-    def position(self, first: Decimal, *, right: bool) -> int:
+    def position(self, first: int, *, right: bool) -> int:
         """How many keys have a first amount below `first` (or at most `first` if `right`)."""
         locate = bisect_right if right else bisect_left
         at = max(locate(self._firsts, first, key=_FIRST) - 1, 0)

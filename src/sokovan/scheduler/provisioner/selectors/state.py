@@ -25,8 +25,8 @@ class AgentState:
     #: available − occupied − reserved this cycle; only shrinks within a cycle.
     free: dict[str, Decimal]
     containers: int
-    #: Position in agent-id order, as a Decimal so that index keys are all-Decimal tuples.
-    seq: Decimal
+    #: Position in agent-id order: the tie-breaker at the end of index keys.
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)

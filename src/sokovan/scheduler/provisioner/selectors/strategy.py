@@ -94,7 +94,7 @@ def search_free_indexes(
     groups = pool.free_index_groups(demand, descending=descending, max_containers=max_containers)
     for group in groups:
         best: tuple[FreeKey, FreeIndex] | None = None
-        for index in group:
+        for index in group.indexes():
             key = index.first_fit(demand, exclude)
             if key is not None and (best is None or key < best[0]):
                 best = key, index

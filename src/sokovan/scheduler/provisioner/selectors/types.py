@@ -14,11 +14,7 @@ from typing import NamedTuple
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import ClusterMode
-from sokovan.repositories.scheduler.snapshot_types import (
-    PendingKernel,
-    PendingSession,
-    ScalingGroupConfig,
-)
+from sokovan.repositories.scheduler.snapshot_types import PendingSession, ScalingGroupConfig
 
 
 class KernelRequirement(NamedTuple):
@@ -40,16 +36,13 @@ class SessionRequirements(NamedTuple):
 
     @classmethod
     def from_pending(cls, session: PendingSession) -> SessionRequirements:
-        return cls(
-            session.session_id,
-            session.cluster_mode,
-            tuple(map(_requirement, session.kernels)),
-            session.endpoint_id,
+        kernels = tuple(
+            [
+                KernelRequirement(k.kernel_id, k.architecture, k.requested_slots)
+                for k in session.kernels
+            ]
         )
-
-
-def _requirement(kernel: PendingKernel) -> KernelRequirement:
-    return KernelRequirement(kernel.kernel_id, kernel.architecture, kernel.requested_slots)
+        return cls(session.session_id, session.cluster_mode, kernels, session.endpoint_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import partial
 from operator import ge, le
 
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 
 from sokovan.scheduler.provisioner.selectors.sorted_blocks import Key, SortedBlocks
 
-amounts = st.integers(0, 6).map(Decimal)
+amounts = st.integers(0, 6)
 operations = st.lists(
     st.tuples(
         st.sampled_from(["add", "remove", "search"]),
@@ -24,18 +23,18 @@ operations = st.lists(
 
 
 def brute_force_search(
-    model: list[Key], bounds: Key, descending: bool, edge: Decimal, refused: frozenset[int]
+    model: list[Key], bounds: Key, descending: bool, edge: int, refused: frozenset[int]
 ) -> Key | None:
     fits = le if descending else ge
     for key in model:
         in_range = key[0] <= edge if descending else key[0] >= edge
-        if in_range and all(map(fits, key, bounds)) and int(key[-1]) not in refused:
+        if in_range and all(map(fits, key, bounds)) and key[-1] not in refused:
             return key
     return None
 
 
 def accepted(key: Key, refused: frozenset[int]) -> bool:
-    return int(key[-1]) not in refused
+    return key[-1] not in refused
 
 
 @settings(max_examples=300, deadline=None)
@@ -43,15 +42,15 @@ def accepted(key: Key, refused: frozenset[int]) -> bool:
 def test_sorted_blocks_behave_like_a_sorted_list(
     descending: bool,
     initial: int,
-    ops: list[tuple[str, tuple[Decimal, Decimal], Decimal, frozenset[int]]],
+    ops: list[tuple[str, tuple[int, int], int, frozenset[int]]],
 ) -> None:
-    model: list[Key] = [(Decimal(n % 3), Decimal(n % 2), Decimal(n)) for n in range(initial)]
+    model: list[Key] = [(n % 3, n % 2, n) for n in range(initial)]
     blocks = SortedBlocks(list(model), best=min if descending else max, width=2)
     model.sort()
     seq = initial
     for op, (a, b), edge, refused in ops:
         if op == "add":
-            added: Key = (a, b, Decimal(seq))
+            added: Key = (a, b, seq)
             seq += 1
             blocks.add(added)
             model.append(added)
