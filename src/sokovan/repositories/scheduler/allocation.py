@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sokovan.common.gc_pause import collector_paused
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.db import tables as t
-from sokovan.repositories.occupancy import lock_agents
 from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.write_allocation_check import (
     AgentLedger,
@@ -23,14 +24,24 @@ from sokovan.repositories.scheduler.write_allocation_check import (
 )
 from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
 from sokovan.repositories.scheduler.write_cache import KeypairOccupancyMixin
-from sokovan.repositories.scheduler.write_rows import KernelRow, SessionRow
+from sokovan.repositories.scheduler.write_rows import (
+    KernelRow,
+    SessionRow,
+    for_update,
+    write_kernel_changes,
+    write_session_changes,
+)
 from sokovan.repositories.scheduler.write_specs import (
     AllocationBatch,
     AllocationOutcome,
     RejectedAllocation,
 )
-from sokovan.repositories.scheduler.write_transitions import place_kernel, transition_session
-from sokovan.repositories.scheduler.write_workset import Workset, lock_workset, write_workset
+from sokovan.repositories.scheduler.write_transitions import (
+    place_kernel,
+    settle_session_occupancy,
+    transition_session,
+)
+from sokovan.repositories.scheduler.write_workset import Workset, lock_workset
 
 _A = t.agents.c
 _K = t.kernels.c
@@ -50,12 +61,17 @@ class AllocationMixin(KeypairOccupancyMixin):
         group's round-robin position is stored when the batch carries one. Rejected sessions
         are left untouched and come back with a reason. Database errors propagate.
         """
+        with collector_paused():
+            return await self._allocate(batch)
+
+    async def _allocate(self, batch: AllocationBatch) -> AllocationOutcome:
         now = self._clock.now()
         async with self._engine.begin() as conn:
             before = await lock_workset(conn, {a.session_id for a in batch.allocations})
             ledger = await _load_ledger(conn, batch, before)
-            after, outcome = _plan(before, batch, ledger, now)
-            written = await write_workset(conn, before, after)
+            decided = _decide(before, batch, ledger, now)
+            await write_kernel_changes(conn, decided.kernels)
+            await write_session_changes(conn, decided.sessions)
             await _write_agents(conn, ledger)
             if batch.roundrobin_next_index is not None:
                 name, position = batch.roundrobin_next_index
@@ -64,46 +80,68 @@ class AllocationMixin(KeypairOccupancyMixin):
                     .where(t.scaling_groups.c.name == name)
                     .values(roundrobin_next_index=position)
                 )
-        self._forget_occupancy(written.access_keys)
-        return outcome
+        self._forget_occupancy({after.access_key for _, after in decided.sessions})
+        return decided.outcome
 
 
-def _plan(
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    outcome: AllocationOutcome
+    #: (locked row, new row) of every accepted session, occupancy settled from its kernels.
+    sessions: list[tuple[SessionRow, SessionRow]]
+    #: (locked row, new row) of every kernel the accepted sessions place.
+    kernels: list[tuple[KernelRow, KernelRow]]
+
+
+def _decide(
     before: Workset, batch: AllocationBatch, ledger: AgentLedger, now: datetime
-) -> tuple[Workset, AllocationOutcome]:
-    sessions: dict[SessionId, SessionRow] = {}
-    kernels: dict[KernelId, KernelRow] = {}
+) -> _Decided:
+    """Re-check every allocation in batch order and derive the rows of the accepted ones.
+
+    The agents' occupancy is not among the rows: the ledger holds it (`_write_agents`).
+    """
+    scheduled: dict[SessionId, SessionRow] = {}
+    kernel_pairs: list[tuple[KernelRow, KernelRow]] = []
     allocated: list[SessionId] = []
     rejected: list[RejectedAllocation] = []
     for allocation in batch.allocations:
         session_id = allocation.session_id
-        session = sessions.get(session_id) or before.sessions.get(session_id)
+        # A session listed twice sees itself SCHEDULED the second time, and is refused.
+        session = scheduled.get(session_id) or before.sessions.get(session_id)
         if session is None:
             rejected.append(RejectedAllocation(session_id, "session no longer exists"))
             continue
-        reason = session_problem(
-            allocation, session, before.kernels_of(session_id)
-        ) or ledger.try_take(demands_of(allocation), session.scaling_group)
+        kernels = before.kernels_of(session_id)
+        reason = session_problem(allocation, session, kernels) or ledger.try_take(
+            demands_of(allocation), session.scaling_group
+        )
         if reason is not None:
             rejected.append(RejectedAllocation(session_id, reason))
             continue
         allocated.append(session_id)
-        sessions[session_id] = transition_session(session, SessionStatus.SCHEDULED, None, now)
-        for placed in allocation.kernels:
-            agent_addr = ledger.agent(placed.agent_id).addr
-            kernels[placed.kernel_id] = place_kernel(
-                before.kernels[placed.kernel_id], placed.agent_id, agent_addr, placed.slots, now
-            )
-    outcome = AllocationOutcome(tuple(allocated), tuple(rejected))
-    return before.updated(sessions, kernels), outcome
+        placed: dict[KernelId, KernelRow] = {}
+        for kernel in allocation.kernels:
+            agent_addr = ledger.agent(kernel.agent_id).addr
+            old = before.kernels[kernel.kernel_id]
+            placed[old.id] = place_kernel(old, kernel.agent_id, agent_addr, kernel.slots, now)
+            kernel_pairs.append((old, placed[old.id]))
+        moved = transition_session(session, SessionStatus.SCHEDULED, None, now)
+        scheduled[session_id] = settle_session_occupancy(
+            moved, [placed.get(kernel.id, kernel) for kernel in kernels]
+        )
+    return _Decided(
+        AllocationOutcome(tuple(allocated), tuple(rejected)),
+        [(before.sessions[session_id], row) for session_id, row in scheduled.items()],
+        kernel_pairs,
+    )
 
 
 async def _load_ledger(
     conn: AsyncConnection, batch: AllocationBatch, before: Workset
 ) -> AgentLedger:
-    """Lock the batch's agents and read their state and current occupancy from their kernels."""
+    """Lock the batch's agents in id order while reading their state, then read their
+    current occupancy from their kernels."""
     agent_ids = {kernel.agent_id for a in batch.allocations for kernel in a.kernels}
-    await lock_agents(conn, agent_ids)
     agents: dict[AgentId, AgentState] = {}
     occupied: dict[AgentId, ResourceSlot] = {}
     containers: dict[AgentId, int] = defaultdict(int)
@@ -111,9 +149,8 @@ async def _load_ledger(
     for matching in id_filters(conn, _A.id, agent_ids):
         available = slots_text(_A.available_slots, "available_slots")
         columns = (_A.id, _A.addr, _A.status, _A.schedulable, _A.scaling_group, available)
-        for agent_id, addr, status, schedulable, group, text in await conn.execute(
-            sa.select(*columns).where(matching)
-        ):
+        locked = for_update(conn, sa.select(*columns).where(matching).order_by(_A.id))
+        for agent_id, addr, status, schedulable, group, text in await conn.execute(locked):
             agents[agent_id] = AgentState(agent_id, addr, status, schedulable, group, read(text))
     for matching in id_filters(conn, _K.agent_id, agent_ids):
         held = sa.select(_K.agent_id, slots_text(_K.occupied_slots, "occupied_slots")).where(

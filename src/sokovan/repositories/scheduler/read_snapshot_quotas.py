@@ -92,8 +92,10 @@ async def load_occupancy(
     """Usage of every pending owner across all scaling groups.
 
     Every owner has an entry, zero when it holds nothing, so validators never miss a key.
-    Rows are summed once per combination of owners (keypair, user, group, domain: a few
-    dozen in a queue of thousands), and the combinations then per owner at each level.
+    The database counts the sessions of each combination of owners (keypair, user, group,
+    domain), status and slots; a queue of thousands holds a few dozen owners and slot shapes,
+    so Python sums far fewer rows: once per combination of owners, then per owner at each
+    level.
     """
     sessions = t.sessions.c
     counted = {*SessionStatus.resource_occupied_statuses(), SessionStatus.PENDING}
@@ -108,16 +110,30 @@ async def load_occupancy(
         (sessions.status == SessionStatus.PENDING, sessions.requested_slots),
         else_=sessions.occupying_slots,
     )
-    result = await conn.execute(
+    # Grouped in an outer query: PostgreSQL would not match the slot expression of a GROUP BY
+    # to the select list's, as each has its own bind parameter.
+    counted_sessions = (
         sa.select(
             *(sessions[column] for column in _OWNER_COLUMNS),
             sessions.status,
             slots_text(slots, "slots"),
-        ).where(sessions.status.in_(sorted(counted)), owned_by_pending_owner)
+        )
+        .where(sessions.status.in_(sorted(counted)), owned_by_pending_owner)
+        .subquery()
+    )
+    grouped = (
+        *(counted_sessions.c[column] for column in _OWNER_COLUMNS),
+        counted_sessions.c.status,
+    )
+    result = await conn.execute(
+        sa.select(*grouped, counted_sessions.c.slots, sa.func.count()).group_by(
+            *grouped, counted_sessions.c.slots
+        )
     )
     held, queued, read = _SlotSums(), _SlotSums(), SlotsReader()
-    for *owner, status, text in result:
-        (queued if status is SessionStatus.PENDING else held).add(tuple(owner), read(text))
+    for *owner, status, text, sessions_alike in result:
+        sums = queued if status is SessionStatus.PENDING else held
+        sums.add(tuple(owner), read(text), sessions_alike)
     waiting = queued.counts(0, owners.access_keys)
     asked = queued.per_owner(0, owners.access_keys)
     return OccupancySnapshot(
@@ -137,11 +153,14 @@ class _SlotSums:
         self._sums: defaultdict[tuple[Any, ...], dict[str, Decimal]] = defaultdict(dict)
         self._counts: Counter[tuple[Any, ...]] = Counter()
 
-    def add(self, owners: tuple[Any, ...], slots: ResourceSlot) -> None:
+    def add(self, owners: tuple[Any, ...], slots: ResourceSlot, sessions: int) -> None:
+        """Count `sessions` sessions of `owners` holding `slots` each."""
         total = self._sums[owners]
         for slot, amount in slots.items():
-            total[slot] = total.get(slot, _ZERO) + amount
-        self._counts[owners] += 1
+            # amount × n equals n additions of amount (exact within the decimal context, as
+            # the sums themselves are).
+            total[slot] = total.get(slot, _ZERO) + amount * sessions
+        self._counts[owners] += sessions
 
     def per_owner(self, level: int, wanted: frozenset[K]) -> dict[K, ResourceSlot]:
         """The sums rolled up to the owners at position `level` of the keys (zero if none)."""

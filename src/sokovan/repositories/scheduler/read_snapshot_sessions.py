@@ -14,11 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sokovan.common.ids import AccessKey, AgentId, GroupId, KernelId, SessionId, UserId
-from sokovan.common.resource_slot import ResourceSlot
+from sokovan.common.ids import SessionId
 from sokovan.common.status import AgentStatus, SessionStatus
 from sokovan.db import tables as t
-from sokovan.repositories.scheduler.read_rows import AnyRow, agent_ids_or_none
+from sokovan.repositories.scheduler.read_rows import agent_ids_or_none
 from sokovan.repositories.scheduler.read_slots import SlotsReader, slots_text
 from sokovan.repositories.scheduler.snapshot_types import (
     AgentSnapshot,
@@ -85,14 +84,14 @@ async def load_agents(conn: AsyncConnection, scaling_group: str) -> tuple[AgentS
     slots = SlotsReader()
     return tuple(
         AgentSnapshot(
-            agent_id=AgentId(row.id),
-            addr=row.addr,
-            architecture=row.architecture,
-            available_slots=slots(row.available_slots),
-            occupied_slots=slots(row.occupied_slots),
-            container_count=row.container_count,
+            agent_id=agent_id,
+            addr=addr,
+            architecture=architecture,
+            available_slots=slots(available),
+            occupied_slots=slots(occupied),
+            container_count=containers,
         )
-        for row in rows
+        for agent_id, addr, architecture, available, occupied, containers in rows
     )
 
 
@@ -105,44 +104,24 @@ class PendingQueue:
 
 
 async def load_pending_queue(conn: AsyncConnection, scaling_group: str) -> PendingQueue:
-    sessions = await _pending_session_rows(conn, scaling_group)
     kernels = await _pending_kernels(conn, scaling_group)
     depends_on, dependencies = await _dependencies(conn, scaling_group)
-    slots = SlotsReader()
-    return PendingQueue(
-        sessions=tuple(
-            _pending_session(
-                row,
-                slots(row.requested_slots),
-                kernels.get(SessionId(row.id), ()),
-                depends_on.get(SessionId(row.id), ()),
-            )
-            for row in sessions
-        ),
-        dependencies=dependencies,
-    )
+    sessions = await _pending_sessions(conn, scaling_group, kernels, depends_on)
+    return PendingQueue(sessions=sessions, dependencies=dependencies)
 
 
-#: What `_pending_session` reads (and the requested slots, as text); the other columns
-#: (environ, status data, …) are not sent.
-_PENDING_SESSION_COLUMNS = (
-    "id",
-    "creation_id",
-    "access_key",
-    "user_id",
-    "group_id",
-    "domain_name",
-    "priority",
-    "session_type",
-    "cluster_mode",
-    "cluster_size",
-    "designated_agent_ids",
-    "starts_at",
-    "created_at",
-)
+async def _pending_sessions(
+    conn: AsyncConnection,
+    scaling_group: str,
+    kernels: dict[SessionId, tuple[PendingKernel, ...]],
+    depends_on: dict[SessionId, tuple[SessionId, ...]],
+) -> tuple[PendingSession, ...]:
+    """The pending sessions, oldest first, with their kernels and dependencies.
 
-
-async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> list[AnyRow]:
+    Only what `PendingSession` holds is selected (not environ, status data, …), and rows are
+    unpacked by position: by name, each of the ten thousand rows would cost a lookup per
+    column.
+    """
     sessions = t.sessions.c
     routes = t.routes.c
     # The deployment a session serves, for replica spreading (a route owns one session).
@@ -152,44 +131,68 @@ async def _pending_session_rows(conn: AsyncConnection, scaling_group: str) -> li
         .order_by(routes.created_at.desc())
         .limit(1)
         .scalar_subquery()
-        .label("endpoint_id")
     )
     rows = await conn.execute(
         sa.select(
-            *(sessions[name] for name in _PENDING_SESSION_COLUMNS),
+            sessions.id,
+            sessions.creation_id,
+            sessions.access_key,
+            sessions.user_id,
+            sessions.group_id,
+            sessions.domain_name,
+            sessions.priority,
+            sessions.session_type,
+            sessions.cluster_mode,
+            sessions.cluster_size,
             slots_text(sessions.requested_slots, "requested_slots"),
+            sessions.designated_agent_ids,
+            sessions.starts_at,
+            sessions.created_at,
             endpoint,
         )
         .where(sessions.scaling_group == scaling_group, sessions.status == SessionStatus.PENDING)
         .order_by(sessions.created_at, sessions.id)
     )
-    return list(rows.all())
-
-
-def _pending_session(
-    row: AnyRow,
-    requested: ResourceSlot,
-    kernels: tuple[PendingKernel, ...],
-    depends_on: tuple[SessionId, ...],
-) -> PendingSession:
-    return PendingSession(
-        session_id=SessionId(row.id),
-        creation_id=row.creation_id,
-        access_key=AccessKey(row.access_key),
-        user_id=UserId(row.user_id),
-        group_id=GroupId(row.group_id),
-        domain_name=row.domain_name,
-        priority=row.priority,
-        session_type=row.session_type,
-        cluster_mode=row.cluster_mode,
-        cluster_size=row.cluster_size,
-        requested_slots=requested,
-        kernels=kernels,
-        designated_agent_ids=agent_ids_or_none(row.designated_agent_ids),
-        starts_at=row.starts_at,
-        created_at=row.created_at,
-        depends_on=depends_on,
-        endpoint_id=row.endpoint_id,
+    slots = SlotsReader()
+    no_kernels: tuple[PendingKernel, ...] = ()
+    no_dependencies: tuple[SessionId, ...] = ()
+    return tuple(
+        PendingSession(
+            session_id=session_id,
+            creation_id=creation_id,
+            access_key=access_key,
+            user_id=user_id,
+            group_id=group_id,
+            domain_name=domain_name,
+            priority=priority,
+            session_type=session_type,
+            cluster_mode=cluster_mode,
+            cluster_size=cluster_size,
+            requested_slots=slots(requested),
+            kernels=kernels.get(session_id, no_kernels),
+            designated_agent_ids=agent_ids_or_none(designated),
+            starts_at=starts_at,
+            created_at=created_at,
+            depends_on=depends_on.get(session_id, no_dependencies),
+            endpoint_id=endpoint_id,
+        )
+        for (
+            session_id,
+            creation_id,
+            access_key,
+            user_id,
+            group_id,
+            domain_name,
+            priority,
+            session_type,
+            cluster_mode,
+            cluster_size,
+            requested,
+            designated,
+            starts_at,
+            created_at,
+            endpoint_id,
+        ) in rows
     )
 
 
@@ -199,8 +202,8 @@ async def _pending_kernels(
     kernels = t.kernels.c
     rows = await conn.execute(
         sa.select(
-            kernels.id,
             kernels.session_id,
+            kernels.id,
             kernels.image,
             kernels.architecture,
             slots_text(kernels.requested_slots, "requested_slots"),
@@ -212,15 +215,15 @@ async def _pending_kernels(
     )
     grouped: dict[SessionId, list[PendingKernel]] = defaultdict(list)
     slots = SlotsReader()
-    for row in rows:
-        grouped[SessionId(row.session_id)].append(
+    for session_id, kernel_id, image, architecture, requested, role, index in rows:
+        grouped[session_id].append(
             PendingKernel(
-                kernel_id=KernelId(row.id),
-                image=row.image,
-                architecture=row.architecture,
-                requested_slots=slots(row.requested_slots),
-                cluster_role=row.cluster_role,
-                cluster_idx=row.cluster_idx,
+                kernel_id=kernel_id,
+                image=image,
+                architecture=architecture,
+                requested_slots=slots(requested),
+                cluster_role=role,
+                cluster_idx=index,
             )
         )
     return {session_id: tuple(items) for session_id, items in grouped.items()}

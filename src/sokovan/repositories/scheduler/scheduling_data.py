@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sokovan.common.gc_pause import collector_paused
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.repositories.base import RepositoryBase
 from sokovan.repositories.scheduler.read_snapshot_quotas import (
@@ -35,6 +36,10 @@ class SchedulingDataMixin(RepositoryBase):
         None when the group does not exist, is inactive, or has no PENDING session: there is
         nothing to place.
         """
+        with collector_paused():
+            return await self._read_scheduling_data(scaling_group)
+
+    async def _read_scheduling_data(self, scaling_group: str) -> SchedulingData | None:
         async with self._snapshot_connection() as conn:
             config = await load_scaling_group(conn, scaling_group)
             if config is None:

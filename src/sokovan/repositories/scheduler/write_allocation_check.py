@@ -17,7 +17,7 @@ from sokovan.common.ids import AgentId, KernelId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import AgentStatus, KernelStatus, SessionStatus
 from sokovan.repositories.scheduler.write_rows import KernelRow, SessionRow
-from sokovan.repositories.scheduler.write_specs import SessionAllocation
+from sokovan.repositories.scheduler.write_specs import KernelAllocation, SessionAllocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +65,19 @@ def session_problem(
             f"allocation targets scaling group {allocation.scaling_group} but the session "
             f"belongs to {session.scaling_group}"
         )
-    allocated: list[KernelId] = [kernel.kernel_id for kernel in allocation.kernels]
-    pending = {kernel.id for kernel in kernels if kernel.status is KernelStatus.PENDING}
-    if not pending or len(set(allocated)) != len(allocated) or set(allocated) != pending:
+    if not _places_exactly_the_pending(allocation.kernels, kernels):
         return "the allocation does not place exactly the session's PENDING kernels"
     return None
+
+
+def _places_exactly_the_pending(
+    placed: Sequence[KernelAllocation], kernels: Sequence[KernelRow]
+) -> bool:
+    if len(placed) == 1 and len(kernels) == 1:  # most sessions: nothing to collect
+        return kernels[0].status is KernelStatus.PENDING and placed[0].kernel_id == kernels[0].id
+    allocated: list[KernelId] = [kernel.kernel_id for kernel in placed]
+    pending = {kernel.id for kernel in kernels if kernel.status is KernelStatus.PENDING}
+    return bool(pending) and len(set(allocated)) == len(allocated) and set(allocated) == pending
 
 
 class AgentLedger:

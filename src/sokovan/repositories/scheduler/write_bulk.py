@@ -7,7 +7,8 @@ parameter, whatever the number of ids), IN-list chunks elsewhere.
 the rows travel as one array per column and are joined in a single UPDATE,
 `UPDATE t SET c = v.c FROM unnest($ids, $c, …) AS v(id, c, …) WHERE t.id = v.id`, which costs
 a fraction of executemany's one UPDATE per row (one plan, one executor run, arrays bound by
-the driver). Elsewhere (SQLite) executemany is used; there it is an in-process loop anyway.
+the driver); a value all rows share is bound once instead. Elsewhere (SQLite) executemany is
+used; there it is an in-process loop anyway.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ async def _update_from_arrays(
     rows: Sequence[Mapping[str, Any]],
     add: Collection[str],
 ) -> None:
-    names = ["id", *columns]
+    # A value every row shares (one status, one timestamp) is bound once rather than as an
+    # array of copies: the driver encodes each array element separately.
+    shared = {name for name in columns if _is_shared(rows, name)}
+    names = ["id", *(name for name in columns if name not in shared)]
     arrays = []
     for name in names:
         column = table.c[name]
@@ -90,10 +94,22 @@ async def _update_from_arrays(
         )
     joined = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="v")
     values = {
-        name: _assigned(table.c[name], _from_element(table.c[name], joined.c[name]), add)
+        name: _assigned(
+            table.c[name],
+            sa.bindparam(f"s_{name}", rows[0][name], type_=table.c[name].type)
+            if name in shared
+            else _from_element(table.c[name], joined.c[name]),
+            add,
+        )
         for name in columns
     }
     await conn.execute(table.update().where(table.c.id == joined.c.id).values(values))
+
+
+def _is_shared(rows: Sequence[Mapping[str, Any]], name: str) -> bool:
+    """Whether every row holds the very same object as `name` (identity: cheap and exact)."""
+    first = rows[0][name]
+    return all(row[name] is first for row in rows)
 
 
 def _assigned(column: sa.Column[Any], value: Any, add: Collection[str]) -> Any:

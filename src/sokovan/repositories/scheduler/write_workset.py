@@ -3,8 +3,9 @@
 Writers lock a `Workset`, derive the new rows in pure code, and hand both versions to
 `commit_workset`, which writes only what differs, keeps each touched session's
 occupying_slots equal to what its kernels hold, and refreshes the occupancy of every agent a
-kernel change affects, all on the caller's transaction. (Allocation, which already knows the
-agents' new occupancy, calls `write_workset` and writes the agents itself.)
+kernel change affects, all on the caller's transaction. (Allocation, which derives exactly the
+rows it changes and already knows the agents' new occupancy, writes its pairs of rows with
+`write_rows` directly and the agents itself.)
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sokovan.common.clock import Clock, SystemClock
+from sokovan.common.gc_pause import collector_paused
 from sokovan.common.ids import SessionId
 from sokovan.repositories.scheduler.snapshot_types import SchedulingData
 from sokovan.repositories.scheduler.write_specs import (
@@ -70,8 +71,11 @@ class SessionProvisioner:
                 "no scheduling snapshot for scaling group %r; nothing scheduled", scaling_group
             )
             return ScheduleResult()
-        plan = plan_placements(scheduling_data, self._validator, self._clock.now())
-        outcome = await self._allocator.allocate(_to_batch(scaling_group, plan))
+        # The snapshot, the plan and the commit are long-lived heaps of small objects: full
+        # collections would traverse them over and over to find next to no garbage.
+        with collector_paused():
+            plan = plan_placements(scheduling_data, self._validator, self._clock.now())
+            outcome = await self._allocator.allocate(_to_batch(scaling_group, plan))
         result = _to_result(scaling_group, plan, outcome, scheduling_data)
         await self._pending_queue.set_pending_queue(
             scaling_group, [entry.session_id for entry in result.unscheduled_sessions]
