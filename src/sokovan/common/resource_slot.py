@@ -247,7 +247,9 @@ class ResourceSlot(Mapping[str, Decimal]):
 
     # Comparison -------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ResourceSlot):
+        # The exact-type test first: isinstance against an ABC-derived class is slow, and
+        # slots are compared in every placement.
+        if type(other) is not ResourceSlot and not isinstance(other, ResourceSlot):
             return NotImplemented
         mine, theirs = self._amounts, other._amounts
         return all(mine.get(slot, _ZERO) == amount for slot, amount in theirs.items()) and all(
