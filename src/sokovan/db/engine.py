@@ -8,6 +8,8 @@ message says what to fix, so the CLI can print one line instead of a traceback.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from sokovan.common.errors import DatabaseError
 
@@ -72,7 +74,9 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
     assert url.database is not None
     if url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = _SqliteEngine(
+        create_async_engine(url, echo=echo, connect_args={"timeout": 30}).sync_engine
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -87,11 +91,32 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead
-        # of both reading, then one failing with "database is locked" on upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer (`engine.begin()`) takes the write lock up front: two writers queue on
+        # busy_timeout instead of both reading, then one failing with "database is locked"
+        # on upgrade. A reader (`engine.connect()`) takes no lock at all: in WAL mode it reads
+        # a consistent snapshot while a writer works, instead of queueing behind it.
+        writer = connection.get_execution_options().get(_WRITER_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
+
+
+#: Execution option that marks the connections of `engine.begin()` on SQLite.
+_WRITER_OPTION = "sokovan_sqlite_writer"
+
+
+class _SqliteEngine(AsyncEngine):
+    """`begin()` marks its connection as a writer (see `_on_begin`); all else is as usual.
+
+    Every write goes through `begin()`: a `connect()` block never commits.
+    """
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connect() as conn:
+            await conn.execution_options(**{_WRITER_OPTION: True})
+            async with conn.begin():
+                yield conn
 
 
 async def check_connection(engine: AsyncEngine) -> None:
