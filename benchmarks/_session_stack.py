@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import httpx
 
@@ -28,14 +26,13 @@ from sokovan.agent.protocol import KernelEvent, KernelEventBatch
 from sokovan.agent.server import create_app
 from sokovan.agent.service import AgentService, build_agent_service
 from sokovan.agent_gateway import AgentGatewayService
-from sokovan.clients import AgentClientPool
 from sokovan.common.ids import AccessKey, GroupId, UserId
 from sokovan.common.scheduling import AgentSelectionStrategy, SequencerStrategy, UserRole
 from sokovan.config import ManagerConfig
 from sokovan.db.engine import create_engine
 from sokovan.db.migrate import upgrade
 from sokovan.infra.events.memory import EventSubscription, InMemoryEventBus
-from sokovan.manager import wiring
+from sokovan.manager.wiring import build_manager
 from sokovan.repositories.tenancy import TenancyRepository
 from sokovan.scheduler.orchestrator import SokovanOrchestrator
 from sokovan.scheduler.service import SchedulerService
@@ -220,10 +217,7 @@ async def running_stack(hinted: bool, agent_count: int) -> AsyncIterator[Stack]:
         await upgrade(engine)
         owner = await seed(engine)
         router = HostRouter()
-        # build_manager opens the pool on the network; the benchmark's pool routes in-process.
-        pool = functools.partial(AgentClientPool, transport=router)
-        with mock.patch.object(wiring, "AgentClientPool", pool):
-            manager = wiring.build_manager(ManagerConfig(), engine, agent_token=TOKEN)
+        manager = build_manager(ManagerConfig(), engine, agent_token=TOKEN, agent_transport=router)
         scheduler = manager.scheduler
         gateway = AgentGatewayService(
             manager.agent_repository, scheduler.valkey_schedule, scheduler.kernel_state_engine

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -106,11 +107,14 @@ def build_manager(
     clock: Clock | None = None,
     api_config: ApiConfig | None = None,
     launcher_config: LauncherConfig | None = None,
+    agent_transport: httpx.AsyncBaseTransport | None = None,
 ) -> ManagerComponents:
     """Wire the manager over `engine` with the in-process hint store and event bus.
 
-    Nothing runs until `ManagerService.start`. Raises ValueError for an empty `agent_token`
-    and ConfigurationError for settings the database cannot serve.
+    `agent_transport` replaces the network between the manager and its agents (agents served
+    in-process, as in benchmarks). Nothing runs until `ManagerService.start`. Raises
+    ValueError for an empty `agent_token` and ConfigurationError for settings the database
+    cannot serve.
     """
     if not agent_token:
         raise ValueError("the manager needs a non-empty agent token")
@@ -119,7 +123,9 @@ def build_manager(
     hints = InMemoryValkeySchedule(
         clock, presence_lifetime=timedelta(seconds=config.presence_lifetime)
     )
-    agent_clients = AgentClientPool(agent_token, resolver=agent_repository)
+    agent_clients = AgentClientPool(
+        agent_token, resolver=agent_repository, transport=agent_transport
+    )
     binding = _SchedulerBinding()
     launcher = SessionLauncher(agent_clients, binding, binding, launcher_config)
     terminator = SessionTerminator(agent_clients, agent_repository, binding, hints)
