@@ -160,14 +160,20 @@ async def user_outside_the_group(h: Harness, tenant: Tenant) -> SessionCreationS
     return replace(spec_for(outsider), group_id=tenant.group_id)
 
 
-async def full_pending_queue(h: Harness, tenant: Tenant) -> SessionCreationSpec:
-    await add_resource_policy(h.engine, "one-pending", max_pending_session_count=1)
+async def limit_pending_sessions(h: Harness, tenant: Tenant, limit: int) -> None:
+    """Give the tenant's keypair a policy allowing `limit` pending sessions."""
+    name = f"{limit}-pending"
+    await add_resource_policy(h.engine, name, max_pending_session_count=limit)
     async with h.engine.begin() as conn:
         await conn.execute(
             t.keypairs.update()
             .where(t.keypairs.c.access_key == tenant.access_key)
-            .values(resource_policy="one-pending")
+            .values(resource_policy=name)
         )
+
+
+async def full_pending_queue(h: Harness, tenant: Tenant) -> SessionCreationSpec:
+    await limit_pending_sessions(h, tenant, 1)
     await add_session(h.engine, tenant, status=SessionStatus.PENDING)
     return spec_for(tenant)
 
@@ -216,13 +222,7 @@ async def test_concurrent_submissions_are_all_written_and_respect_the_pending_li
     # They share transactions (group commit); the limit of 3 pending sessions still holds
     # across them: 3 are written, 2 refused, and every written one has its kernel.
     h, tenant = world
-    await add_resource_policy(h.engine, "three-pending", max_pending_session_count=3)
-    async with h.engine.begin() as conn:
-        await conn.execute(
-            t.keypairs.update()
-            .where(t.keypairs.c.access_key == tenant.access_key)
-            .values(resource_policy="three-pending")
-        )
+    await limit_pending_sessions(h, tenant, 3)
     specs = [replace(spec_for(tenant), name=f"burst-{index}") for index in range(5)]
     outcomes = await asyncio.gather(
         *(h.controller.enqueue_session(spec) for spec in specs), return_exceptions=True
