@@ -8,13 +8,14 @@ split counts rejections: every agent short of the first slot is tallied with one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Sequence, Set
 from decimal import Decimal
 from functools import partial
 from itertools import chain
-from operator import ge, le
+from operator import ge, itemgetter, le
 
 from sokovan.common.ids import AgentId
+from sokovan.scheduler.provisioner.selectors.agent_states import AgentStates
 from sokovan.scheduler.provisioner.selectors.demand import Demand
 from sokovan.scheduler.provisioner.selectors.explain import Tally
 from sokovan.scheduler.provisioner.selectors.feasibility import Reason, Rejection, check
@@ -25,6 +26,8 @@ from sokovan.scheduler.provisioner.selectors.units import SlotUnits
 #: Free amounts of the ordered slots in units (negated when descending), then the agent's
 #: `seq`. Flat and all-int: tuple comparison is the hot operation of every search and update.
 FreeKey = Key
+
+_SEQ = itemgetter(-1)
 
 
 class FreeIndex:
@@ -43,15 +46,15 @@ class FreeIndex:
 
     def __init__(
         self,
-        members: Iterable[AgentState],
-        by_seq: Sequence[AgentState],
+        members: Sequence[int],
+        states: AgentStates,
         order: tuple[str, ...],
         units: SlotUnits,
         *,
         descending: bool,
         max_containers: int | None,
     ) -> None:
-        self._by_seq = by_seq
+        self._states = states
         self._order = order
         self._units = units
         #: Per slot of `order`: the slot and its memo of images in units.
@@ -60,39 +63,49 @@ class FreeIndex:
         self._max_containers = max_containers
         #: Search bounds per requested amounts (of `order`'s slots): a backlog repeats few.
         self._bounds_of: dict[tuple[Decimal, ...], Key] = {}
-        #: Agents that can take no request of this order, out of the sorted keys for good:
-        #: those with nothing left of the first slot (every request of the order is short of
-        #: it there, so a tally counts them at once), and the others.
-        self._short: list[AgentState] = []
-        self._spent: list[AgentState] = []
-        members = list(members)
-        self._key_of: dict[AgentId, FreeKey] = {}
-        for state, key in zip(members, self._keys_of(members), strict=True):
-            if key is None:
-                self._set_aside(state)
-            else:
-                self._key_of[state.agent_id] = key
-        self._keys = SortedBlocks(list(self._key_of.values()), best=min if descending else max)
+        #: The seqs of agents that can take no request of this order, out of the sorted keys
+        #: for good: those with nothing left of the first slot (every request of the order is
+        #: short of it there, so a tally counts them at once), and the others.
+        self._short: list[int] = []
+        self._spent: list[int] = []
+        keys = self._keys_of(members)
+        #: The key of every indexed agent, by seq.
+        self._key_of: dict[int, FreeKey] = dict(zip(map(_SEQ, keys), keys, strict=True))
+        self._keys = SortedBlocks(keys, best=min if descending else max)
 
-    def _keys_of(self, members: list[AgentState]) -> list[FreeKey | None]:
-        """`_key` of every member, a slot at a time: a pass per column costs a fraction of a
-        call per agent, and every cycle builds its indexes anew."""
-        frees = [state.free for state in members]
-        seqs = [state.seq for state in members]
-        excluded: set[int] = set()
-        columns = []
+    def _keys_of(self, members: Sequence[int]) -> list[FreeKey]:
+        """`_key` of every member that has one, a slot at a time (a pass per column costs a
+        fraction of a call per agent, and every cycle builds its indexes anew); the others
+        are set aside."""
+        seqs = list(members)
+        short: set[int] = set()
+        spent: set[int] = set()
+        columns: list[list[int]] = []
         for slot, table in self._tables:
-            amounts = [free.get(slot, ZERO) for free in frees]
-            for amount in set(amounts).difference(table):
-                self._units.of(slot, amount)  # fills the table, or raises FinerThanUnit
-            column = list(map(table.__getitem__, amounts))
+            amounts = self._states.free_column(seqs, slot)
+            try:
+                column = list(map(table.__getitem__, amounts))
+            except KeyError:  # amounts not seen before (in the first index of the slot)
+                for amount in set(amounts).difference(table):
+                    self._units.of(slot, amount)  # fills the table, or raises FinerThanUnit
+                column = list(map(table.__getitem__, amounts))
             # Units are positive exactly when the amount is.
-            excluded.update(seq for seq, units in zip(seqs, column, strict=True) if units <= 0)
+            if column and min(column) <= 0:
+                empty = (seq for seq, units in zip(seqs, column, strict=True) if units <= 0)
+                (spent if columns else short).update(empty)
             columns.append([-units for units in column] if self._descending else column)
         limit = self._max_containers
         if limit is not None:
-            excluded.update(state.seq for state in members if state.containers >= limit)
-        return [None if key[-1] in excluded else key for key in zip(*columns, seqs, strict=True)]
+            counts = self._states.container_counts(seqs)
+            spent.update(seq for seq, count in zip(seqs, counts, strict=True) if count >= limit)
+        keys = list(zip(*columns, seqs, strict=True))
+        if not short and not spent:
+            return keys
+        spent -= short
+        self._short = [seq for seq in seqs if seq in short]
+        self._spent = [seq for seq in seqs if seq in spent]
+        aside = short | spent
+        return [key for key in keys if key[-1] not in aside]
 
     def _key(self, state: AgentState) -> FreeKey | None:
         """The agent's key, or None when it can take no request of this order."""
@@ -112,27 +125,24 @@ class FreeIndex:
         return tuple(key)
 
     def agent(self, key: FreeKey) -> AgentState:
-        return self._by_seq[key[-1]]
+        return self._states[key[-1]]
 
     def update(self, state: AgentState) -> None:
         """Re-position `state` after its free capacity or container count changed."""
-        old = self._key_of.get(state.agent_id)
+        old = self._key_of.get(state.seq)
         if old is None:
             return  # already spent, and stays so
         key = self._key(state)
         if key is None:
-            del self._key_of[state.agent_id]
+            del self._key_of[state.seq]
             self._keys.remove(old)
-            self._set_aside(state)
+            if self._order and not state.free.get(self._order[0], ZERO) > ZERO:
+                self._short.append(state.seq)
+            else:
+                self._spent.append(state.seq)
         else:
-            self._key_of[state.agent_id] = key
+            self._key_of[state.seq] = key
             self._keys.replace(old, key)
-
-    def _set_aside(self, state: AgentState) -> None:
-        if self._order and not state.free.get(self._order[0], ZERO) > ZERO:
-            self._short.append(state)
-        else:
-            self._spent.append(state)
 
     def first_fit(self, demand: Demand, exclude: Set[AgentId]) -> FreeKey | None:
         """The smallest key whose agent can take `demand`, skipping `exclude`.
@@ -177,7 +187,7 @@ class FreeIndex:
         Agents short of the first slot are counted at once; the others one by one.
         """
         if self._short:
-            most = max(state.free.get(demand.order[0], ZERO) for state in self._short)
+            most = max(self._states.free_column(self._short, demand.order[0]))
             tally.add(Rejection(Reason.RESOURCES, demand.order[0], most), len(self._short))
         keys, total = self._keys, len(self._keys)
         low, high = 0, total
@@ -193,7 +203,8 @@ class FreeIndex:
                 if low:
                     most = self.agent(keys.at(low - 1)).free[first_slot]
                     tally.add(Rejection(Reason.RESOURCES, first_slot, most), low)
-        others = chain((self.agent(key) for key in keys.between(low, high)), self._spent)
+        spent = map(self._states.__getitem__, self._spent)
+        others = chain((self.agent(key) for key in keys.between(low, high)), spent)
         for state in others:
             rejection = check(state, None, demand, self._max_containers)
             if rejection is not None:

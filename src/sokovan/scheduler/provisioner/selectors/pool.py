@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from operator import attrgetter
 from typing import TypeVar
 
 from sokovan.common.ids import AgentId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.repositories.scheduler.snapshot_types import AgentSnapshot
+from sokovan.scheduler.provisioner.selectors.agent_states import AgentStates
 from sokovan.scheduler.provisioner.selectors.capacity_index import CapacityIndex
 from sokovan.scheduler.provisioner.selectors.demand import Demand
 from sokovan.scheduler.provisioner.selectors.explain import Explanation, Tally
-from sokovan.scheduler.provisioner.selectors.feasibility import ARCHITECTURE_MISMATCH
+from sokovan.scheduler.provisioner.selectors.feasibility import (
+    ARCHITECTURE_MISMATCH,
+    Reason,
+    Rejection,
+)
 from sokovan.scheduler.provisioner.selectors.feasible_list import FeasibleList
 from sokovan.scheduler.provisioner.selectors.free_index import FreeIndex
 from sokovan.scheduler.provisioner.selectors.state import ZERO, AgentState, most_capacity_first
@@ -31,27 +37,9 @@ BucketKey = tuple[str, frozenset[str]]
 Groups = tuple[tuple[BucketKey, ...], ...]
 #: (bucket, slot order, descending, max_containers)
 FreeIndexKey = tuple[BucketKey, tuple[str, ...], bool, int | None]
+#: (architecture, slot order, descending, max_containers)
+FreeGroupsKey = tuple[str, tuple[str, ...], bool, int | None]
 T = TypeVar("T")
-
-
-def _state_of(agent: AgentSnapshot, seq: int) -> AgentState:
-    available = agent.available_slots
-    free = dict(available.items())
-    capabilities = frozenset([slot for slot, amount in free.items() if amount > 0])
-    occupied = agent.occupied_slots
-    if occupied:
-        for slot, amount in occupied.items():
-            free[slot] = free.get(slot, ZERO) - amount
-    return AgentState(
-        agent.agent_id,
-        agent.addr,
-        agent.architecture,
-        capabilities,
-        available,
-        free,
-        agent.container_count,
-        seq,
-    )
 
 
 class IndexGroup:
@@ -82,43 +70,55 @@ class AgentPool:
 
     def __init__(self, agents: Sequence[AgentSnapshot]) -> None:
         in_id_order = sorted(agents, key=attrgetter("agent_id"))
-        states = self._by_seq = [_state_of(agent, seq) for seq, agent in enumerate(in_id_order)]
-        self._states: dict[AgentId, AgentState] = {s.agent_id: s for s in states}
-        self._buckets: dict[BucketKey, list[AgentState]] = defaultdict(list)
-        for state in states:
-            self._buckets[(state.architecture, state.capabilities)].append(state)
+        self._agents = AgentStates(in_id_order)
+        self._seq_of: dict[AgentId, int] = {
+            agent.agent_id: seq for seq, agent in enumerate(in_id_order)
+        }
+        #: The seqs of the agents of each bucket, in id order.
+        self._buckets: dict[BucketKey, list[int]] = defaultdict(list)
+        buckets, capabilities = self._buckets, self._agents.capabilities
+        for seq, agent in enumerate(in_id_order):
+            buckets[(agent.architecture, capabilities[seq])].append(seq)
         self._groups: dict[tuple[str, frozenset[str]], Groups] = {}
         #: The units of every free index's keys (one for the pool: see `_refine`).
         self._units = SlotUnits()
         self._free_indexes: dict[FreeIndexKey, FreeIndex] = {}
-        self._free_groups: dict[Hashable, tuple[IndexGroup, ...]] = {}
+        self._free_groups: dict[FreeGroupsKey, tuple[IndexGroup, ...]] = {}
         self._capacity_groups: dict[Hashable, tuple[tuple[CapacityIndex, ...], ...]] = {}
-        self._indexes_of: dict[AgentId, list[FreeIndex]] = defaultdict(list)
+        #: The free indexes of each bucket, which a reservation there must update.
+        self._indexes_in: dict[BucketKey, list[FreeIndex]] = defaultdict(list)
+        #: Per bucket and a slot its agents lack, what `_lacking_of` says.
+        self._lacking: dict[tuple[BucketKey, str], tuple[int, Decimal] | None] = {}
         self._feasible_lists: dict[Hashable, FeasibleList] = {}
         self._replicas: dict[object, Counter[AgentId]] = defaultdict(Counter)
         self._failures: dict[Hashable, Explanation] = {}
 
     # --- accessors ------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._states)
+        return len(self._seq_of)
 
     def __contains__(self, agent_id: object) -> bool:
-        return agent_id in self._states
+        return agent_id in self._seq_of
 
     def states(self) -> Iterable[AgentState]:
         """Every agent, ordered by id."""
-        return self._states.values()
+        return map(self._agents.__getitem__, self._seq_of.values())
 
     def state(self, agent_id: AgentId) -> AgentState | None:
-        return self._states.get(agent_id)
+        seq = self._seq_of.get(agent_id)
+        return None if seq is None else self._agents[seq]
+
+    def _state(self, agent_id: AgentId) -> AgentState:
+        """The state of a known agent. Raises KeyError for an unknown agent."""
+        return self._agents[self._seq_of[agent_id]]
 
     def free_slots(self, agent_id: AgentId) -> ResourceSlot:
         """available − occupied − reserved this cycle. Raises KeyError for an unknown agent."""
-        return ResourceSlot(self._states[agent_id].free)
+        return ResourceSlot(self._state(agent_id).free)
 
     def container_count(self, agent_id: AgentId) -> int:
         """Containers running plus reserved this cycle. Raises KeyError for an unknown agent."""
-        return self._states[agent_id].containers
+        return self._state(agent_id).containers
 
     def replicas_of(self, endpoint_id: object) -> Mapping[AgentId, int]:
         """Replicas of `endpoint_id` reserved this cycle, per agent hosting any."""
@@ -131,32 +131,47 @@ class AgentPool:
         Trusts the selection to be feasible (the selector's job); never releases capacity.
         """
         for placement in selection.placements:
-            state = self._states[placement.agent_id]
+            state = self._state(placement.agent_id)
             free = state.free
             for slot, amount in placement.slots.items():
                 free[slot] = free.get(slot, ZERO) - amount
             state.containers += 1
-            try:
-                for index in self._indexes_of.get(state.agent_id, ()):
-                    index.update(state)
-            except FinerThanUnit as finer:
-                self._refine(finer)
+            self._update_indexes(state)
             for feasible in self._feasible_lists.values():
                 feasible.update(state)
         if selection.endpoint_id is not None:
             hosts = {placement.agent_id for placement in selection.placements}
             self._replicas[selection.endpoint_id].update(hosts)
 
-    def _refine(self, finer: FinerThanUnit) -> None:
-        """Make the unit of `finer.slot` fine enough for its amount; drop the stale indexes.
+    def _update_indexes(self, state: AgentState) -> None:
+        """Re-position `state` in the free indexes of its bucket.
 
-        Rare (a request finer than every amount seen before in its slot), so the indexes are
-        simply rebuilt, from the agents' current state, when next searched.
+        An update that needs finer units drops the indexes they invalidate; the others are
+        updated again (harmless for those done already).
         """
-        self._units.cover(finer.slot, finer.amount)
-        self._free_indexes.clear()
-        self._free_groups.clear()
-        self._indexes_of.clear()
+        bucket = (state.architecture, state.capabilities)
+        while True:
+            try:
+                for index in self._indexes_in.get(bucket, ()):
+                    index.update(state)
+                return
+            except FinerThanUnit as finer:
+                self._refine(finer)
+
+    def _refine(self, finer: FinerThanUnit) -> None:
+        """Make the unit of `finer.slot` fine enough for its amount; drop the indexes keyed in
+        the old unit, i.e. those ordered by that slot.
+
+        Rare (a request finer than every amount seen before in its slot), so those indexes
+        are simply rebuilt, from the agents' current state, when next searched.
+        """
+        slot = finer.slot
+        self._units.cover(slot, finer.amount)
+        for key in [key for key in self._free_indexes if slot in key[1]]:
+            self._indexes_in[key[0]].remove(self._free_indexes.pop(key))
+        self._free_groups = {
+            key: groups for key, groups in self._free_groups.items() if slot not in key[1]
+        }
 
     def _in_units(self, build: Callable[[], T]) -> T:
         """`build()` indexes, making units finer (and starting over) until every amount fits."""
@@ -182,12 +197,33 @@ class AgentPool:
             if bucket[0] != demand.architecture:
                 tally.add(ARCHITECTURE_MISMATCH, len(members))
                 continue
+            if demand.order and demand.order[0] not in bucket[1]:
+                lacking = self._lacking_of(bucket, demand.order[0])
+                if lacking is not None:
+                    count, most = lacking
+                    tally.add(Rejection(Reason.RESOURCES, demand.order[0], most), count)
+                    continue
             # Any direction counts correctly; reuse the one a search built, if any.
             key = (bucket, demand.order, True, max_containers)
             if key not in self._free_indexes:
                 key = (bucket, demand.order, False, max_containers)
             self._free_indexes_of((key,))[0].tally_into(demand, tally)
         return tally
+
+    def _lacking_of(self, bucket: BucketKey, slot: str) -> tuple[int, Decimal] | None:
+        """For a bucket whose agents lack `slot`: their number and the most free of `slot`
+        on any, or None if one has some free nonetheless (it needs a look of its own).
+
+        What the bucket's free index would count as short of its first slot, without
+        building one. Computed once: a slot's free capacity changes only when a request
+        asking for a positive amount of it is placed, and none fits where nothing is free.
+        """
+        key = (bucket, slot)
+        if key not in self._lacking:
+            members = self._buckets[bucket]
+            most = max(self._agents.free_column(members, slot))
+            self._lacking[key] = None if most > ZERO else (len(members), most)
+        return self._lacking[key]
 
     # --- indexes --------------------------------------------------------------------------
     def free_index_groups(
@@ -227,7 +263,7 @@ class AgentPool:
         feasible = self._feasible_lists.get(key)
         if feasible is None:
             feasible = self._feasible_lists[key] = FeasibleList(
-                self._by_seq, demand, max_containers
+                self._agents, demand, max_containers
             )
         return feasible.members
 
@@ -252,16 +288,15 @@ class AgentPool:
             members = self._buckets[bucket]
             index = self._free_indexes[key] = FreeIndex(
                 members,
-                self._by_seq,
+                self._agents,
                 order,
                 self._units,
                 descending=descending,
                 max_containers=max_containers,
             )
-            for state in members:
-                self._indexes_of[state.agent_id].append(index)
+            self._indexes_in[bucket].append(index)
         return index
 
     def _new_capacity_index(self, bucket: BucketKey, order: tuple[str, ...]) -> CapacityIndex:
-        members = sorted(self._buckets[bucket], key=lambda s: most_capacity_first(s, order))
-        return CapacityIndex(members)
+        members = map(self._agents.__getitem__, self._buckets[bucket])
+        return CapacityIndex(sorted(members, key=lambda s: most_capacity_first(s, order)))
