@@ -33,6 +33,7 @@ from _snapshot import T0, Workload, generate, scheduling_data
 from rich.console import Console
 from rich.table import Table
 
+from sokovan.common.gc_pause import collector_paused
 from sokovan.common.ids import AgentId
 from sokovan.common.scheduling import AgentSelectionStrategy, SequencerStrategy
 from sokovan.repositories.scheduler.snapshot_types import SchedulingData
@@ -104,11 +105,16 @@ class Cell:
 
 
 def clocked(run: Callable[[], R]) -> tuple[float, float, R]:
-    """Wall and CPU seconds of one run (garbage collected first), and its result."""
+    """Wall and CPU seconds of one run, and its result.
+
+    Garbage is collected first, and the cyclic collector is paused during the run, as the
+    provisioner pauses it around planning (`collector_paused`).
+    """
     gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = run()
-    return time.perf_counter() - wall, time.process_time() - cpu, result
+    with collector_paused():
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 def naive_place(data: SchedulingData, limit: int) -> int:
