@@ -26,6 +26,7 @@ from sokovan.agent.protocol import KernelEvent, KernelEventBatch
 from sokovan.agent.server import create_app
 from sokovan.agent.service import AgentService, build_agent_service
 from sokovan.agent_gateway import AgentGatewayService
+from sokovan.common.collector import settle_for_serving
 from sokovan.common.ids import AccessKey, GroupId, UserId
 from sokovan.common.scheduling import AgentSelectionStrategy, SequencerStrategy, UserRole
 from sokovan.config import ManagerConfig
@@ -239,6 +240,7 @@ async def running_stack(hinted: bool, agent_count: int) -> AsyncIterator[Stack]:
             short_interval=BASELINE_TICK,
             long_interval=BASELINE_TICK,
         )
+        settle_for_serving()  # as `sokovan manager` and `sokovan up` do before serving
         if hinted:
             await service.start()
         else:

@@ -33,7 +33,7 @@ from _snapshot import T0, Workload, generate, scheduling_data
 from rich.console import Console
 from rich.table import Table
 
-from sokovan.common.gc_pause import collector_paused
+from sokovan.common.collector import collector_paused
 from sokovan.common.ids import AgentId
 from sokovan.common.scheduling import AgentSelectionStrategy, SequencerStrategy
 from sokovan.repositories.scheduler.snapshot_types import SchedulingData

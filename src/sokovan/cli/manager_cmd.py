@@ -17,6 +17,7 @@ from sokovan.cli import output
 from sokovan.cli.options import DatabaseUrlOption, DataDirOption
 from sokovan.cli.settings import load_config
 from sokovan.cli.up import HostOption, PortOption
+from sokovan.common.collector import settle_for_serving
 from sokovan.common.errors import ConfigurationError
 from sokovan.config import SokovanConfig
 from sokovan.db.engine import create_engine
@@ -47,6 +48,7 @@ async def _run(config: SokovanConfig, host: str, port: int) -> None:
     service = ManagerService(
         build_manager(config.manager, engine, agent_token=read_agent_token(config)), host, port
     )
+    settle_for_serving()
     try:
         try:
             await service.start()

@@ -20,6 +20,7 @@ from sokovan.bootstrap import BootstrapReport, bootstrap, read_agent_token, reco
 from sokovan.cli import output
 from sokovan.cli.options import DataDirOption
 from sokovan.cli.settings import display_url, load_config
+from sokovan.common.collector import settle_for_serving
 from sokovan.config import SokovanConfig, default_data_dir
 from sokovan.manager.embedded import EmbeddedCluster, EmbeddedOptions
 
@@ -61,6 +62,7 @@ async def _run(config: SokovanConfig, options: EmbeddedOptions) -> None:
     cluster = EmbeddedCluster(config, options, read_agent_token(config))
     try:
         await cluster.start()
+        settle_for_serving()
         record_api_url(report.credentials_file, cluster.manager.url)
         waiting = asyncio.create_task(_wait_for_agents(cluster, options.agents))
         stopped = asyncio.create_task(stopping.wait())

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sokovan.common.gc_pause import collector_paused
+from sokovan.common.collector import collector_paused
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import KernelStatus, SessionStatus

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sokovan.common.gc_pause import collector_paused
+from sokovan.common.collector import collector_paused
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.repositories.base import RepositoryBase
 from sokovan.repositories.scheduler.read_snapshot_quotas import (

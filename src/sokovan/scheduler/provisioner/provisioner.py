@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sokovan.common.clock import Clock, SystemClock
-from sokovan.common.gc_pause import collector_paused
+from sokovan.common.collector import collector_paused
 from sokovan.common.ids import SessionId
 from sokovan.repositories.scheduler.snapshot_types import SchedulingData
 from sokovan.repositories.scheduler.write_specs import (

@@ -1,6 +1,13 @@
-"""Pausing the cyclic garbage collector while a bulk operation builds long-lived values.
+"""How the manager uses Python's cyclic garbage collector: settings for serving, and pauses.
 
-A SCHEDULE step (snapshot, placement, commit) reads and writes tens of thousands of rows, and
+Serving (`settle_for_serving`, once the process is built): everything startup allocated
+(modules, the web app, schemas, caches) lives as long as the process, so it is frozen out of
+every later collection; and a busy scheduler allocates many short-lived objects, so the
+young generation is collected less often. Measured on the session latency benchmark's
+burst: about a fifth more sessions reach RUNNING per second.
+
+Pausing (`collector_paused`) while a bulk operation builds long-lived values: a SCHEDULE
+step (snapshot, placement, commit) reads and writes tens of thousands of rows, and
 every row becomes several container objects (records, rows, dataclasses) that live until the
 step ends. Allocating them keeps triggering collections, and the full ones traverse the
 whole heap, snapshot included, to find next to no garbage: measured, they took a third of
@@ -20,6 +27,16 @@ from contextlib import contextmanager
 
 _active = 0
 _was_enabled = False
+
+#: Collection thresholds once serving (CPython's defaults are 700, 10, 10).
+SERVING_THRESHOLDS = (50_000, 20, 100)
+
+
+def settle_for_serving() -> None:
+    """Freeze what the process allocated so far and collect less often (module docstring)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_THRESHOLDS)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sokovan.common.gc_pause import collector_paused
+from sokovan.common.collector import SERVING_THRESHOLDS, collector_paused, settle_for_serving
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +53,14 @@ def test_the_collector_runs_again_after_an_error() -> None:
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+def test_settling_for_serving_freezes_the_heap_and_raises_the_thresholds() -> None:
+    thresholds = gc.get_threshold()
+    try:
+        settle_for_serving()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
