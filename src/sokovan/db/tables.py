@@ -337,6 +337,7 @@ routes = sa.Table(
     _created_at(),
     sa.Column("status_changed", UtcDateTime(), nullable=False),
     sa.Index(None, "endpoint_id", "status"),
+    sa.Index(None, "session_id"),
     sa.Index(None, "status"),
 )
 
