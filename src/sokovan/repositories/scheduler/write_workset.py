@@ -77,7 +77,7 @@ class WrittenChanges:
     agents: frozenset[AgentId]
 
 
-async def write_workset(conn: AsyncConnection, before: Workset, after: Workset) -> WrittenChanges:
+async def _write_workset(conn: AsyncConnection, before: Workset, after: Workset) -> WrittenChanges:
     """Write what differs between `before` and `after`, except the agents' occupancy.
 
     A session is touched when its row or one of its kernels changed; its occupying_slots is
@@ -110,11 +110,11 @@ async def write_workset(conn: AsyncConnection, before: Workset, after: Workset) 
 
 
 async def commit_workset(conn: AsyncConnection, before: Workset, after: Workset) -> set[AccessKey]:
-    """`write_workset`, then refresh the affected agents' occupancy from their kernels.
+    """`_write_workset`, then refresh the affected agents' occupancy from their kernels.
 
     Returns the access keys of the touched sessions.
     """
-    written = await write_workset(conn, before, after)
+    written = await _write_workset(conn, before, after)
     if written.agents:
         await refresh_agent_occupancy(conn, written.agents)
     return set(written.access_keys)
