@@ -12,6 +12,7 @@ a quarter asking for GPU shares and a few for aarch64. Everything follows from t
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import Counter, defaultdict
@@ -207,9 +208,17 @@ def scheduling_data(
         pending_timeout=None,
         roundrobin_next_index=0,
     )
+    # The repository parses each distinct slot text once per read (`SlotsReader`), so agents
+    # with equal capacities share one ResourceSlot; the synthetic snapshot does the same.
+    shared = SharedSlots()
     agents = tuple(
         AgentSnapshot(
-            a.agent_id, addr(a.agent_id), a.architecture, a.available, a.occupied, a.containers
+            a.agent_id,
+            addr(a.agent_id),
+            a.architecture,
+            shared(a.available),
+            shared(a.occupied),
+            a.containers,
         )
         for a in workload.agents
     )
@@ -222,6 +231,16 @@ def scheduling_data(
         occupancy=_occupancy(workload),
         dependencies={},
     )
+
+
+class SharedSlots:
+    """Returns one ResourceSlot object for all equal values (as `SlotsReader` reads them)."""
+
+    def __init__(self) -> None:
+        self._by_text: dict[str, ResourceSlot] = {}
+
+    def __call__(self, slot: ResourceSlot) -> ResourceSlot:
+        return self._by_text.setdefault(json.dumps(slot.to_json(), sort_keys=True), slot)
 
 
 def addr(agent_id: AgentId) -> str:

@@ -28,20 +28,33 @@ class AgentStates:
 
     def __init__(self, in_id_order: Sequence[AgentSnapshot]) -> None:
         self._agents = in_id_order
-        #: Per seq: available − occupied − reserved this cycle (`AgentState.free`).
+        #: Per seq: available − occupied − reserved this cycle (`AgentState.free` once the
+        #: state is built; until then shared with agents of equal capacity and occupancy).
         self._frees: list[dict[str, Decimal]] = []
         #: Per seq: slot names with nonzero available capacity ("capability types"). Agents
         #: with the same ones share one set: fewer objects for the garbage collector to count.
         self.capabilities: list[frozenset[str]] = []
         frees, capabilities = self._frees, self.capabilities
         shared: dict[frozenset[str], frozenset[str]] = {}
+        # The snapshot shares one ResourceSlot among equal values (`SlotsReader`), and a
+        # cluster has few distinct (capacity, occupancy) pairs: each pair's free table and
+        # capability types are worked out once. Agents share their pair's table until their
+        # state is built (copy on write: only a state reserves).
+        templates: dict[tuple[int, int], tuple[dict[str, Decimal], frozenset[str]]] = {}
         for agent in in_id_order:
-            free = dict(agent.available_slots.items())
-            names = frozenset(_positive(free))
-            capabilities.append(shared.setdefault(names, names))
-            for slot, amount in agent.occupied_slots.items():
-                free[slot] = free.get(slot, ZERO) - amount
-            frees.append(free)
+            available, occupied = agent.available_slots, agent.occupied_slots
+            template = templates.get((id(available), id(occupied)))
+            if template is None:
+                free = dict(available.items())
+                names = frozenset(_positive(free))
+                for slot, amount in occupied.items():
+                    free[slot] = free.get(slot, ZERO) - amount
+                template = templates[(id(available), id(occupied))] = (
+                    free,
+                    shared.setdefault(names, names),
+                )
+            frees.append(template[0])
+            capabilities.append(template[1])
         self._states: list[AgentState | None] = [None] * len(in_id_order)
 
     def __len__(self) -> int:
@@ -51,13 +64,14 @@ class AgentStates:
         state = self._states[seq]
         if state is None:
             agent = self._agents[seq]
+            free = self._frees[seq] = self._frees[seq].copy()
             state = self._states[seq] = AgentState(
                 agent.agent_id,
                 agent.addr,
                 agent.architecture,
                 self.capabilities[seq],
                 agent.available_slots,
-                self._frees[seq],
+                free,
                 agent.container_count,
                 seq,
             )

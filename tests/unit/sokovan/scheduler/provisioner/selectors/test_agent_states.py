@@ -9,6 +9,7 @@ from selector_testkit import agent, config, kernel, session
 from sokovan.common.ids import AgentId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import AgentSelectionStrategy
+from sokovan.repositories.scheduler.snapshot_types import AgentSnapshot
 from sokovan.scheduler.provisioner.selectors import AgentPool, AgentSelector
 from sokovan.scheduler.provisioner.selectors.agent_states import AgentStates
 from sokovan.scheduler.provisioner.selectors.free_index import FreeIndex
@@ -100,3 +101,19 @@ def test_free_index_sets_aside_agents_that_can_take_nothing_of_its_order() -> No
     assert index._short == [1]
     assert index._spent == [2, 3]
     assert not any(states.built(seq) for seq in range(4))
+
+
+def test_agents_of_equal_capacity_share_a_table_until_one_state_is_built() -> None:
+    # As the snapshot reads them, equal capacities are one ResourceSlot object.
+    available, occupied = ResourceSlot({"cpu": 8}), ResourceSlot({"cpu": 2})
+    twins = [
+        AgentSnapshot(AgentId(name), f"{name}.local:6001", "x86_64", available, occupied, 1)
+        for name in ("a", "b")
+    ]
+    states = AgentStates(twins)
+    assert states.free_column([0, 1], "cpu") == [Decimal(6), Decimal(6)]
+    # A reservation on a's state (8 − 2 − 5 = 1) must not show on b, which still reads the
+    # shared table, nor on a state built for b later.
+    states[0].free["cpu"] -= 5
+    assert states.free_column([0, 1], "cpu") == [Decimal(1), Decimal(6)]
+    assert states[1].free == {"cpu": Decimal(6)}
