@@ -172,10 +172,12 @@ def _measurement(cell: Cell, naive_us: float) -> Measurement:
 
 
 def growth(all_cells: Sequence[Cell]) -> dict[str, float]:
-    """Per scenario: µs/decision at the largest cluster ÷ at the smallest.
+    """Per scenario: CPU µs/decision at the largest cluster ÷ at the smallest.
 
     The median over rounds of the ratio within each round: the two cells of a pair run one
-    after the other, so a spell of load that slows both does not skew their ratio.
+    after the other, so a spell of load that slows both does not skew their ratio. CPU time,
+    not wall time: the cost of a decision is the work it takes, and on a shared machine wall
+    time also counts the moments another process had the core.
     """
     small, large = min(c.agents for c in all_cells), max(c.agents for c in all_cells)
     by_key = {(cell.agents, cell.scenario): cell for cell in all_cells}
@@ -190,7 +192,7 @@ def growth(all_cells: Sequence[Cell]) -> dict[str, float]:
 def _costs(cell: Cell) -> list[float]:
     assert cell.plan is not None
     decisions = len(cell.plan.placed) + len(cell.plan.unscheduled)
-    return [wall / decisions for wall in cell.walls]
+    return [cpu / decisions for cpu in cell.cpus]
 
 
 def report(console: Console, results: Sequence[Measurement], ratios: dict[str, float]) -> None:
