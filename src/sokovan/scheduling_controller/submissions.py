@@ -38,6 +38,8 @@ MAX_BATCH = 256
 
 
 class SubmissionRepository(Protocol):
+    """What submitting reads and writes (`SchedulerRepository` fits)."""
+
     async def get_enqueue_context(self, lookup: EnqueueLookup) -> EnqueueContext: ...
 
     async def enqueue_sessions(self, records: Sequence[SessionEnqueueRecord]) -> None: ...
