@@ -96,6 +96,16 @@ class FailureClassifier:
             if self.is_expired(session.status, session.status_changed)
         ]
 
+    def expiry_cutoffs(self, statuses: Iterable[SessionStatus]) -> dict[SessionStatus, datetime]:
+        """For each of `statuses` with a timeout: a session that entered it before this moment
+        is past it (`is_expired`)."""
+        now = self._clock.now()
+        return {
+            status: now - timeout
+            for status in statuses
+            if (timeout := self._timeouts.get(status)) is not None
+        }
+
     def is_expired(self, status: SessionStatus, since: datetime) -> bool:
         """Whether a session in `status` since `since` is past that status's timeout (strictly)."""
         timeout = self._timeouts.get(status)

@@ -223,9 +223,12 @@ class ScheduleCoordinator:
         promoted: Sequence[SessionInfo],
     ) -> None:
         """Expire the candidates that did not qualify and overstayed their status."""
+        cutoffs = self._classifier.expiry_cutoffs(spec.target_statuses)
+        if not cutoffs:
+            return
         skip = {session.session_id for session in promoted}
         candidates = await self._repository.search_sessions_for_handler(
-            spec.candidates_querier(scaling_group)
+            spec.overdue_querier(scaling_group, cutoffs)
         )
         overdue = self._classifier.overdue(s for s in candidates if s.session_id not in skip)
         if overdue:

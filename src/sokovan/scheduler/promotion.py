@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
@@ -65,12 +66,16 @@ class PromotionSpec:
             )
         return SessionQuerier(tuple(conditions))
 
-    def candidates_querier(self, scaling_group: str) -> SessionQuerier:
-        """Every session of `scaling_group` in a target status, qualifying or not."""
+    def overdue_querier(
+        self, scaling_group: str, cutoffs: Mapping[SessionStatus, datetime]
+    ) -> SessionQuerier:
+        """The sessions of `scaling_group` in a target status, qualifying or not, that entered
+        it before its cutoff: only those can be overdue, however many wait in the status."""
         return SessionQuerier(
             (
                 SessionConditions.by_scaling_group(scaling_group),
                 SessionConditions.by_statuses(self.target_statuses),
+                SessionConditions.by_status_changed_before(cutoffs),
             )
         )
 

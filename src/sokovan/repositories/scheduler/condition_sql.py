@@ -26,6 +26,7 @@ from sokovan.repositories.scheduler.conditions import (
     ByScalingGroup,
     BySessionIds,
     BySessionStatuses,
+    ByStatusChangedBefore,
     KernelCondition,
     SessionCondition,
 )
@@ -43,6 +44,14 @@ def session_condition_clause(condition: SessionCondition) -> ColumnElement[bool]
             return sessions.id.in_(sorted(session_ids))
         case ByKernelMatch(statuses=statuses, match_type=match_type):
             return kernel_match_clause(statuses, match_type)
+        case ByStatusChangedBefore(cutoffs=cutoffs):
+            return sa.or_(
+                sa.false(),
+                *(
+                    sa.and_(sessions.status == status, sessions.status_changed < cutoff)
+                    for status, cutoff in sorted(cutoffs)
+                ),
+            )
         case _:
             assert_never(condition)
 

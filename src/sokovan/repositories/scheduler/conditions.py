@@ -7,8 +7,9 @@ conditions can be compared in tests without a database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.scheduling import KernelMatchType
@@ -38,7 +39,17 @@ class ByKernelMatch:
     match_type: KernelMatchType
 
 
-SessionCondition = ByScalingGroup | BySessionStatuses | BySessionIds | ByKernelMatch
+@dataclass(frozen=True, slots=True)
+class ByStatusChangedBefore:
+    """Sessions that entered their current status before that status's cutoff (strictly);
+    a session in a status without a cutoff never matches."""
+
+    cutoffs: frozenset[tuple[SessionStatus, datetime]]
+
+
+SessionCondition = (
+    ByScalingGroup | BySessionStatuses | BySessionIds | ByKernelMatch | ByStatusChangedBefore
+)
 
 
 class SessionConditions:
@@ -61,6 +72,12 @@ class SessionConditions:
         statuses: Iterable[KernelStatus], match_type: KernelMatchType
     ) -> ByKernelMatch:
         return ByKernelMatch(frozenset(statuses), match_type)
+
+    @staticmethod
+    def by_status_changed_before(
+        cutoffs: Mapping[SessionStatus, datetime],
+    ) -> ByStatusChangedBefore:
+        return ByStatusChangedBefore(frozenset(cutoffs.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from sokovan.repositories.scheduler.conditions import (
     SessionConditions,
 )
 from support.factories import (
+    T0,
     KernelSpec,
     Tenant,
     add_agent,
@@ -173,3 +174,27 @@ async def test_kernel_conditions_each_select_their_kernels(
         KernelConditions.by_statuses([K.PENDING, K.PULLING]),
     ) == {k_pulling, k_unplaced}
     assert await _matching_kernels(db_engine, KernelConditions.by_ids([])) == set()
+
+
+async def test_status_changed_before_holds_per_status_and_strictly(
+    db_engine: AsyncEngine, tenant: Tenant
+) -> None:
+    # PREPARING cuts off at 12:00, CREATING at 11:01; RUNNING has no cutoff. Strictly before:
+    # a session that entered PREPARING at 12:00 sharp is not past it.
+    noon, eleven = T0.replace(hour=12), T0.replace(hour=11)
+    sessions = {
+        name: (await add_session(db_engine, tenant, status=status, status_changed=changed))[0]
+        for name, status, changed in [
+            ("preparing_early", SessionStatus.PREPARING, noon.replace(hour=10)),
+            ("preparing_at_cutoff", SessionStatus.PREPARING, noon),
+            ("creating_between", SessionStatus.CREATING, eleven.replace(minute=30)),
+            ("creating_early", SessionStatus.CREATING, eleven.replace(minute=0, second=0)),
+            ("running_early", SessionStatus.RUNNING, noon.replace(hour=1)),
+        ]
+    }
+    cutoffs = {SessionStatus.PREPARING: noon, SessionStatus.CREATING: eleven.replace(minute=1)}
+    found = await _matching_sessions(db_engine, SessionConditions.by_status_changed_before(cutoffs))
+    assert found == {sessions["preparing_early"], sessions["creating_early"]}
+    assert (
+        await _matching_sessions(db_engine, SessionConditions.by_status_changed_before({})) == set()
+    )

@@ -121,3 +121,17 @@ def test_overdue_lists_sessions_past_their_status_timeout_with_a_timeout_reason(
 
 def test_timeout_reason_names_the_status() -> None:
     assert timeout_reason(SessionStatus.CREATING) == "CREATING_TIMEOUT_EXCEEDED"
+
+
+def test_expiry_cutoffs_are_now_minus_each_status_timeout() -> None:
+    classifier = FailureClassifier(
+        ManualClock(NOW),
+        timeouts={SessionStatus.PREPARING: timedelta(minutes=15)},
+    )
+    cutoffs = classifier.expiry_cutoffs([SessionStatus.PREPARING, SessionStatus.RUNNING])
+    # RUNNING has no timeout, so no cutoff; a session in PREPARING since before NOW − 15 min is
+    # exactly what `is_expired` calls expired.
+    assert cutoffs == {SessionStatus.PREPARING: NOW - timedelta(minutes=15)}
+    before = cutoffs[SessionStatus.PREPARING] - timedelta(microseconds=1)
+    assert classifier.is_expired(SessionStatus.PREPARING, before)
+    assert not classifier.is_expired(SessionStatus.PREPARING, cutoffs[SessionStatus.PREPARING])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sokovan.common.scheduling import KernelMatchType, ScheduleType, TransitionStatus
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.repositories.scheduler.conditions import (
     ByKernelMatch,
     ByScalingGroup,
     BySessionStatuses,
+    ByStatusChangedBefore,
 )
 from sokovan.scheduler.promotion import (
     DETECT_TERMINATION,
@@ -76,8 +79,11 @@ def test_detect_termination_watches_every_status_up_to_running() -> None:
     assert spec.reason == "ABNORMAL_TERMINATION"
 
 
-def test_candidates_are_all_sessions_in_the_target_statuses() -> None:
-    assert PROMOTE_TO_RUNNING.candidates_querier("default").conditions == (
+def test_overdue_candidates_are_the_sessions_in_a_target_status_since_before_its_cutoff() -> None:
+    cutoff = datetime(2026, 1, 1, tzinfo=UTC)
+    querier = PROMOTE_TO_RUNNING.overdue_querier("default", {SessionStatus.CREATING: cutoff})
+    assert querier.conditions == (
         ByScalingGroup("default"),
         BySessionStatuses(frozenset({SessionStatus.CREATING})),
+        ByStatusChangedBefore(frozenset({(SessionStatus.CREATING, cutoff)})),
     )
