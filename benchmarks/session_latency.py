@@ -212,7 +212,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--budget",
         type=float,
-        default=90.0,
+        default=300.0,
         help="seconds per mode: sequential stops submitting, burst stops waiting for RUNNING",
     )
     parser.add_argument("--json", help="also write the JSON report to this file")
