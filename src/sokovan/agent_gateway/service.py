@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Final, Protocol
 
 from sokovan.agent.protocol import AgentHeartbeatMessage, KernelEvent, KernelEventBatch
-from sokovan.common.errors import InvalidInputError, NotFoundError
+from sokovan.common.errors import InvalidInputError
 from sokovan.common.ids import AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import ScheduleType
-from sokovan.repositories.agent.types import AgentHeartbeat, AgentInfo, HeartbeatOutcome
+from sokovan.repositories.agent.types import AgentHeartbeat, HeartbeatOutcome
 from sokovan.scheduler.kernel.events import AgentKernelEvent, EventApplication
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class GatewayAgentRepository(Protocol):
 
     async def handle_heartbeat(self, heartbeat: AgentHeartbeat) -> HeartbeatOutcome: ...
 
-    async def get_agent(self, agent_id: AgentId) -> AgentInfo: ...
+    async def get_instance_ids(self, agent_ids: Collection[AgentId]) -> dict[AgentId, str]: ...
 
 
 class GatewayHintStore(Protocol):
@@ -96,13 +96,11 @@ class AgentGatewayService:
         return await self._kernel_events.apply_events(events, incarnations)
 
     async def _incarnations(self, agent_ids: Iterable[AgentId]) -> dict[AgentId, str]:
-        """The current instance id of each known agent; unknown agents are absent."""
-        found: dict[AgentId, str] = {}
-        for agent_id in dict.fromkeys(agent_ids):
-            try:
-                found[agent_id] = (await self._agents.get_agent(agent_id)).instance_id
-            except NotFoundError:
-                log.info("events of unregistered agent %s are ignored", agent_id)
+        """The current instance id of each known agent (one query); unknown ones are absent."""
+        wanted = set(agent_ids)
+        found = await self._agents.get_instance_ids(wanted)
+        for agent_id in sorted(wanted - found.keys()):
+            log.info("events of unregistered agent %s are ignored", agent_id)
         return found
 
 

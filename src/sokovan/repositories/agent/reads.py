@@ -71,12 +71,21 @@ class AgentReadsMixin(RepositoryBase):
 
     async def get_agent_addresses(self, agent_ids: Collection[AgentId]) -> dict[AgentId, str]:
         """RPC address of each known agent among `agent_ids`; unknown ids are absent."""
+        return await self._column_of(t.agents.c.addr, agent_ids)
+
+    async def get_instance_ids(self, agent_ids: Collection[AgentId]) -> dict[AgentId, str]:
+        """Current instance id of each known agent among `agent_ids`; unknown ids are absent."""
+        return await self._column_of(t.agents.c.instance_id, agent_ids)
+
+    async def _column_of(
+        self, column: sa.Column[str], agent_ids: Collection[AgentId]
+    ) -> dict[AgentId, str]:
         if not agent_ids:
             return {}
-        query = sa.select(t.agents.c.id, t.agents.c.addr).where(t.agents.c.id.in_(list(agent_ids)))
+        query = sa.select(t.agents.c.id, column).where(t.agents.c.id.in_(list(agent_ids)))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return {AgentId(agent_id): addr for agent_id, addr in rows}
+        return {AgentId(agent_id): value for agent_id, value in rows}
 
     async def get_watcher_address(self, agent_id: AgentId) -> str | None:
         """The agent's watcher address; None when it runs without a watcher.

@@ -115,6 +115,9 @@ async def test_agent_and_watcher_addresses(repo: AgentRepository, db_engine: Asy
 
     assert addresses == {"a1": "http://10.0.0.1:6001", "a2": "http://10.0.0.2:6001"}
     assert await repo.get_agent_addresses([]) == {}
+    instance_ids = await repo.get_instance_ids([AgentId("a1"), AgentId("ghost")])
+    assert instance_ids == {"a1": (await repo.get_agent(AgentId("a1"))).instance_id}
+    assert await repo.get_instance_ids([]) == {}
     assert await repo.get_watcher_address(AgentId("a1")) == "http://10.0.0.1:6009"
     assert await repo.get_watcher_address(AgentId("a2")) is None
     with pytest.raises(NotFoundError):

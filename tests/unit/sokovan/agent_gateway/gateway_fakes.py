@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +31,8 @@ class Registry:
     heartbeats: list[AgentHeartbeat] = field(default_factory=list)
     scaling_groups: set[str] = field(default_factory=lambda: {"default"})
     error: SokovanError | None = None
+    #: The agent ids of each `get_instance_ids` call.
+    instance_queries: list[list[AgentId]] = field(default_factory=list)
 
     async def handle_heartbeat(self, heartbeat: AgentHeartbeat) -> HeartbeatOutcome:
         if self.error is not None:
@@ -48,10 +50,9 @@ class Registry:
             return HeartbeatOutcome.REINCARNATED
         return HeartbeatOutcome.UPDATED
 
-    async def get_agent(self, agent_id: AgentId) -> AgentInfo:
-        if agent_id not in self.agents:
-            raise NotFoundError(f"agent {agent_id!r} not found")
-        return self.agents[agent_id]
+    async def get_instance_ids(self, agent_ids: Collection[AgentId]) -> dict[AgentId, str]:
+        self.instance_queries.append(sorted(agent_ids))
+        return {a: self.agents[a].instance_id for a in agent_ids if a in self.agents}
 
 
 @dataclass

@@ -126,6 +126,7 @@ async def test_events_reach_the_engine_with_the_agents_current_incarnations(
     assert response.json() == {"applied": 3, "unchanged": 0, "ignored": 0}
     ((events, incarnations),) = gw.events.batches
     assert incarnations == {AgentId("a1"): "i-2"}
+    assert gw.registry.instance_queries == [["a1", "ghost"]]  # one query for the batch
     started, pulled, terminated = events
     assert started.kernel_id == KernelId(uuid.UUID(KID))
     assert started.container_id == "pid-1"
