@@ -24,6 +24,8 @@ class RpcMethod(StrEnum):
 
     CHECK_AND_PULL = "check_and_pull"  #: CheckAndPullRequest → CheckAndPullResponse
     CREATE_KERNELS = "create_kernels"  #: CreateKernelsRequest → CreateKernelsResponse
+    #: CreateKernelsBatchRequest → CreateKernelsBatchResponse
+    CREATE_KERNELS_BATCH = "create_kernels_batch"
     DESTROY_KERNEL = "destroy_kernel"  #: DestroyKernelRequest → DestroyKernelResponse
     CHECK_RUNNING = "check_running"  #: CheckRunningRequest → CheckRunningResponse
     #: CreateLocalNetworkRequest → CreateLocalNetworkResponse
@@ -121,6 +123,27 @@ class CreateKernelsRequest(_Model):
 class CreateKernelsResponse(_Model):
     #: Kernels whose creation started; the outcome arrives as events.
     accepted: list[str]
+
+
+#: Most create_kernels requests one create_kernels_batch call carries.
+CREATE_KERNELS_BATCH_LIMIT = 256
+
+
+class CreateKernelsBatchRequest(_Model):
+    """Several sessions' create_kernels requests to one agent, carried out in order.
+
+    The batch fails as a whole where one of its requests would fail on its own; the
+    manager then sends them one at a time (creation is idempotent).
+    """
+
+    requests: list[CreateKernelsRequest] = Field(
+        min_length=1, max_length=CREATE_KERNELS_BATCH_LIMIT
+    )
+
+
+class CreateKernelsBatchResponse(_Model):
+    #: create_kernels' answer to each request, in request order.
+    results: list[CreateKernelsResponse]
 
 
 class DestroyKernelRequest(_Model):

@@ -27,6 +27,7 @@ def create_app(service: AgentService, token: str) -> FastAPI:
     routes: list[tuple[RpcMethod, Callable[..., Any], str]] = [
         (RpcMethod.CHECK_AND_PULL, service.check_and_pull, "POST"),
         (RpcMethod.CREATE_KERNELS, service.create_kernels, "POST"),
+        (RpcMethod.CREATE_KERNELS_BATCH, service.create_kernels_batch, "POST"),
         (RpcMethod.DESTROY_KERNEL, service.destroy_kernel, "POST"),
         (RpcMethod.CHECK_RUNNING, service.check_running, "POST"),
         (RpcMethod.CREATE_LOCAL_NETWORK, service.create_local_network, "POST"),

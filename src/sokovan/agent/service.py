@@ -24,6 +24,8 @@ from sokovan.agent.protocol import (
     CheckAndPullResponse,
     CheckRunningRequest,
     CheckRunningResponse,
+    CreateKernelsBatchRequest,
+    CreateKernelsBatchResponse,
     CreateKernelsRequest,
     CreateKernelsResponse,
     CreateLocalNetworkRequest,
@@ -90,6 +92,13 @@ class AgentService:
 
     async def create_kernels(self, request: CreateKernelsRequest) -> CreateKernelsResponse:
         return CreateKernelsResponse(accepted=self._kernels.create(kernel_launches(request)))
+
+    async def create_kernels_batch(
+        self, request: CreateKernelsBatchRequest
+    ) -> CreateKernelsBatchResponse:
+        return CreateKernelsBatchResponse(
+            results=[await self.create_kernels(entry) for entry in request.requests]
+        )
 
     async def destroy_kernel(self, request: DestroyKernelRequest) -> DestroyKernelResponse:
         known = await self._kernels.destroy(

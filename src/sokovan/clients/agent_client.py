@@ -6,7 +6,12 @@ one) and yields an `AgentClient` with one method per RPC of `sokovan.agent.proto
 to one agent are bounded, so a burst of work never opens hundreds of requests against a
 single node. Every failure of a call (the agent unreachable, a timeout, a non-2xx answer, a
 body that does not parse) raises `AgentRpcError`, an `AgentError` that names the agent, the
-method and what went wrong."""
+method and what went wrong.
+
+Concurrent `create_kernels` calls to one agent travel together: while one is on its way, the
+ones that arrive queue up and leave as a single `create_kernels_batch` call, each caller still
+getting its own answer or error. Starting hundreds of sessions thus costs a few requests per
+agent, not one each."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from sokovan.agent.protocol import (
     AGENT_TOKEN_HEADER,
+    CREATE_KERNELS_BATCH_LIMIT,
     RPC_PREFIX,
     AgentInfoResponse,
     AssignPortResponse,
@@ -30,6 +36,8 @@ from sokovan.agent.protocol import (
     CheckAndPullResponse,
     CheckRunningRequest,
     CheckRunningResponse,
+    CreateKernelsBatchRequest,
+    CreateKernelsBatchResponse,
     CreateKernelsRequest,
     CreateKernelsResponse,
     CreateLocalNetworkRequest,
@@ -78,12 +86,18 @@ class AgentRpcTimeouts:
                 raise ValueError(f"agent RPC timeout {field.name} must be positive")
 
     def seconds(self, method: RpcMethod) -> float:
+        # A batch of creations starts them all at once, as a single call would its kernels.
+        if method is RpcMethod.CREATE_KERNELS_BATCH:
+            method = RpcMethod.CREATE_KERNELS
         total: float = getattr(self, method.value)
         return total
 
 
+Creation = Pending[CreateKernelsRequest, CreateKernelsResponse]
+
+
 class AgentClient:
-    """The RPCs of one agent at one address. Cheap to create: connections belong to the pool."""
+    """The RPCs of one agent at one address; connections belong to the pool."""
 
     def __init__(
         self,
@@ -100,6 +114,9 @@ class AgentClient:
         self._token = token
         self._timeouts = timeouts
         self._limiter = limiter
+        self._creations: GroupCommit[CreateKernelsRequest, CreateKernelsResponse] = GroupCommit(
+            self._create_batch, max_batch=CREATE_KERNELS_BATCH_LIMIT, name="create-kernels"
+        )
 
     @property
     def agent_id(self) -> AgentId:
@@ -114,7 +131,7 @@ class AgentClient:
         return await self._call(RpcMethod.CHECK_AND_PULL, request, CheckAndPullResponse)
 
     async def create_kernels(self, request: CreateKernelsRequest) -> CreateKernelsResponse:
-        return await self._call(RpcMethod.CREATE_KERNELS, request, CreateKernelsResponse)
+        return await self._creations.submit(request)
 
     async def destroy_kernel(self, request: DestroyKernelRequest) -> DestroyKernelResponse:
         return await self._call(RpcMethod.DESTROY_KERNEL, request, DestroyKernelResponse)
@@ -141,6 +158,43 @@ class AgentClient:
 
     async def info(self) -> AgentInfoResponse:
         return await self._call(RpcMethod.INFO, None, AgentInfoResponse)
+
+    async def _create_batch(self, batch: Sequence[Creation]) -> None:
+        """Send the waiting creations: alone as create_kernels, together as one batch."""
+        if len(batch) == 1:
+            await self._create_one(batch[0])
+            return
+        request = CreateKernelsBatchRequest(requests=[creation.item for creation in batch])
+        try:
+            answer = await self._call(
+                RpcMethod.CREATE_KERNELS_BATCH, request, CreateKernelsBatchResponse
+            )
+        except AgentRpcError as exc:
+            if exc.unreachable:
+                for creation in batch:
+                    creation.fail(exc)
+                return
+            # Refused as a whole (an agent without the batch call, one request it refuses):
+            # one call each, so only the request at fault fails. Creation is idempotent, so
+            # nothing the batch did happens twice.
+            await asyncio.gather(*(self._create_one(creation) for creation in batch))
+            return
+        if len(answer.results) != len(batch):
+            problem = f"malformed response: {len(answer.results)} results for {len(batch)}"
+            for creation in batch:
+                creation.fail(self._error(RpcMethod.CREATE_KERNELS_BATCH, problem))
+            return
+        for creation, result in zip(batch, answer.results, strict=True):
+            creation.succeed(result)
+
+    async def _create_one(self, creation: Creation) -> None:
+        try:
+            method = RpcMethod.CREATE_KERNELS
+            answer = await self._call(method, creation.item, CreateKernelsResponse)
+        except AgentRpcError as exc:
+            creation.fail(exc)
+        else:
+            creation.succeed(answer)
 
     async def _call(
         self, method: RpcMethod, body: BaseModel | None, response_type: type[ResponseT]
@@ -219,6 +273,8 @@ class AgentClientPool:
         self._resolver = resolver
         self._max_calls_per_agent = max_calls_per_agent
         self._limiters: dict[AgentId, asyncio.Semaphore] = {}
+        # One client per agent (a new one when the agent moves), so its creations batch.
+        self._clients: dict[AgentId, AgentClient] = {}
         # Addresses are read afresh for every call, but concurrent calls share the read: a
         # step that starts hundreds of sessions costs one query, not one per call.
         self._addresses: GroupCommit[AgentId, str | None] = GroupCommit(
@@ -244,7 +300,11 @@ class AgentClientPool:
         limiter = self._limiters.get(agent_id)
         if limiter is None:
             limiter = self._limiters[agent_id] = asyncio.Semaphore(self._max_calls_per_agent)
-        yield AgentClient(agent_id, addr, self._http, self._token, self._timeouts, limiter)
+        client = self._clients.get(agent_id)
+        if client is None or client.addr != addr:
+            client = AgentClient(agent_id, addr, self._http, self._token, self._timeouts, limiter)
+            self._clients[agent_id] = client
+        yield client
 
     async def _resolve(self, batch: Sequence[Pending[AgentId, str | None]]) -> None:
         found = await self._resolver.get_agent_addresses({pending.item for pending in batch})

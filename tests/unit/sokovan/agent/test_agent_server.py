@@ -120,6 +120,26 @@ async def test_a_kernel_created_over_http_reports_its_events(
     assert sink.of_kind(KernelEventKind.KERNEL_TERMINATED)[0].reason == "test"
 
 
+async def test_a_batch_of_creations_is_answered_request_by_request(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    requests = [create_request("k1"), create_request("k2", "k3")]
+    created = await client.post(
+        _url(RpcMethod.CREATE_KERNELS_BATCH),
+        json={"requests": [request.model_dump(mode="json") for request in requests]},
+    )
+    for kernel_id in ("k1", "k2", "k3"):
+        await sink.wait_for(KernelEventKind.KERNEL_STARTED, kernel_id)
+
+    assert created.json() == {"results": [{"accepted": ["k1"]}, {"accepted": ["k2", "k3"]}]}
+
+
+async def test_an_empty_batch_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(_url(RpcMethod.CREATE_KERNELS_BATCH), json={"requests": []})
+
+    assert response.status_code == 422
+
+
 async def test_check_and_pull_answers_per_image(client: httpx.AsyncClient) -> None:
     response = await client.post(
         _url(RpcMethod.CHECK_AND_PULL),
