@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -20,10 +21,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from sokovan.common.errors import DatabaseError
+from sokovan.db.sqlite_inline import inline_connector
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _BACKEND_ALIASES = {"postgres": "postgresql"}
 CONNECT_TIMEOUT_SECONDS = 10.0
+#: How long a SQLite statement waits for another process's write lock.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def parse_database_url(raw: str) -> URL:
@@ -74,9 +78,8 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
     assert url.database is not None
     if url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = _SqliteEngine(
-        create_async_engine(url, echo=echo, connect_args={"timeout": 30}).sync_engine
-    )
+    connector = inline_connector(url.database, busy_timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    engine = _SqliteEngine(create_async_engine(url, echo=echo, async_creator=connector).sync_engine)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -108,15 +111,36 @@ _WRITER_OPTION = "sokovan_sqlite_writer"
 class _SqliteEngine(AsyncEngine):
     """`begin()` marks its connection as a writer (see `_on_begin`); all else is as usual.
 
-    Every write goes through `begin()`: a `connect()` block never commits.
+    Every write goes through `begin()`: a `connect()` block never commits. Writers of this
+    engine take turns on an asyncio lock before asking SQLite for its write lock: statements
+    run on the loop's thread (sqlite_inline.py), so a writer that waited in SQLite for a
+    holder suspended at an await would wait for a holder that cannot run until it gives up.
     """
+
+    def __init__(self, sync_engine: sa.Engine) -> None:
+        super().__init__(sync_engine)
+        # One lock per event loop: an asyncio lock belongs to the loop it first waited on.
+        self._writers: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self.connect() as conn:
+        # The turn starts before connecting, so a writer waiting for it holds no pooled
+        # connection, and ends at the commit, before the connection closes: closing yields to
+        # the loop (SQLAlchemy shields it in a task), which the next writer need not wait for.
+        async with AsyncExitStack() as closing, self._writer_lock():
+            conn = await closing.enter_async_context(self.connect())
             await conn.execution_options(**{_WRITER_OPTION: True})
             async with conn.begin():
                 yield conn
+
+    def _writer_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._writers.get(loop)
+        if lock is None:
+            lock = self._writers[loop] = asyncio.Lock()
+        return lock
 
 
 async def check_connection(engine: AsyncEngine) -> None:

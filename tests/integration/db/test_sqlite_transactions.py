@@ -1,4 +1,5 @@
-"""SQLite transactions: writers queue on the write lock, readers never wait for it."""
+"""SQLite transactions: writers take turns, readers never wait for them, and statements
+run on the event loop's thread (sqlite_inline.py)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,66 @@ async def test_concurrent_writers_queue_and_lose_no_update(engine: AsyncEngine) 
         await asyncio.gather(*(increment() for _ in range(8)))
     async with engine.connect() as conn:
         assert await conn.scalar(sa.text("SELECT n FROM counter")) == 8
+
+
+async def test_a_transaction_runs_without_yielding_to_the_loop(engine: AsyncEngine) -> None:
+    # Statements run on the loop's thread: a transaction that awaits only the database
+    # finishes before any other task runs, so it holds the write lock only for its work.
+    turns = 0
+
+    async def tick() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    try:
+        async with engine.begin() as conn:
+            inside = turns
+            for _ in range(5):
+                n = await conn.scalar(sa.text("SELECT n FROM counter"))
+                await conn.execute(sa.text("UPDATE counter SET n = :n"), {"n": n + 1})
+            assert turns == inside
+    finally:
+        ticker.cancel()
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT n FROM counter")) == 5
+
+
+async def test_a_writer_waits_its_turn_while_the_holder_is_suspended(
+    engine: AsyncEngine,
+) -> None:
+    # Had the second writer asked SQLite for the write lock, it would have blocked the
+    # loop's thread, and with it the holder, until the busy timeout ran out.
+    holder_inside = asyncio.Event()
+    second_waiting = asyncio.Event()
+
+    async def holder() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE counter SET n = n + 1"))
+            holder_inside.set()
+            await second_waiting.wait()
+
+    async def second() -> None:
+        await holder_inside.wait()
+        second_waiting.set()
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE counter SET n = n * 10"))
+
+    async with asyncio.timeout(10):
+        await asyncio.gather(holder(), second())
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT n FROM counter")) == 10
+
+
+async def test_sqlite_errors_surface_as_the_driver_errors(engine: AsyncEngine) -> None:
+    with pytest.raises(sa.exc.OperationalError, match="no such table"):
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT * FROM missing"))
+    with pytest.raises(sa.exc.IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO counter VALUES (NULL)"))
+    async with engine.connect() as conn:  # the failed writer left nothing behind
+        assert await conn.scalar(sa.text("SELECT count(*) FROM counter")) == 1

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sokovan.common.clock import ManualClock
 from sokovan.common.errors import InvalidInputError, NotFoundError
@@ -18,6 +18,7 @@ from sokovan.common.status import AgentStatus
 from sokovan.db import tables as t
 from sokovan.repositories.agent import AgentHeartbeat, AgentRepository, HeartbeatOutcome
 from support.factories import T0, add_scaling_group
+from support.rival import rival_transaction
 
 HEARTBEAT = AgentHeartbeat(
     agent_id=AgentId("agent-1"),
@@ -161,11 +162,10 @@ async def test_concurrent_first_heartbeats_register_exactly_once(
 
 
 async def test_registration_that_loses_a_race_becomes_an_update(
-    repo: AgentRepository, db_engine: AsyncEngine
+    repo: AgentRepository, database_url: str
 ) -> None:
-    async with db_engine.connect() as other_manager:
-        await other_manager.begin()
-        await other_manager.execute(
+    async def register_first(conn: AsyncConnection) -> None:
+        await conn.execute(
             t.agents.insert().values(
                 id=HEARTBEAT.agent_id,
                 instance_id=HEARTBEAT.instance_id,
@@ -180,12 +180,13 @@ async def test_registration_that_loses_a_race_becomes_an_update(
                 last_heartbeat=T0,
             )
         )
-        heartbeat = asyncio.create_task(repo.handle_heartbeat(HEARTBEAT))
-        await asyncio.sleep(0.3)  # the heartbeat now waits on the other manager's insert
-        assert not heartbeat.done()
-        await other_manager.commit()
 
-    assert await heartbeat is HeartbeatOutcome.UPDATED
+    # The heartbeat runs into the rival's uncommitted insert and waits for it (a unique-key
+    # wait on PostgreSQL, the write lock on SQLite).
+    async with rival_transaction(database_url, register_first):
+        outcome = await repo.handle_heartbeat(HEARTBEAT)
+
+    assert outcome is HeartbeatOutcome.UPDATED
     agent = await repo.get_agent(HEARTBEAT.agent_id)
     assert agent.available_slots == HEARTBEAT.available_slots
 

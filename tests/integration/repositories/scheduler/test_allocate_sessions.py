@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from test_update_with_history import (
     LATER,
     assert_occupancy_consistent,
@@ -40,6 +40,7 @@ from support.factories import (
     add_session,
     add_tenant,
 )
+from support.rival import rival_transaction
 
 CPU1 = {"cpu": 1, "mem": 2**30}
 CPU2 = {"cpu": 2, "mem": 2**30}
@@ -349,32 +350,26 @@ async def test_allocation_waits_for_a_concurrent_writer_and_sees_its_commit(
     await add_agent(db_engine, "a1", available={"cpu": 2, "mem": 2**34})
     rival, [rival_kernel] = await pending(db_engine, tenant, CPU2)
     s1, k1 = await pending(db_engine, tenant, CPU2)
-    other_engine = create_engine(database_url)
-    try:
-        async with other_engine.begin() as conn:
-            # PostgreSQL: the agent's row lock; SQLite: this transaction holds the write lock.
-            await lock_agents(conn, [AgentId("a1")])
-            attempt = asyncio.create_task(
-                repo.allocate_sessions(batch(place(s1, k1, ["a1"], [CPU2])))
-            )
-            await asyncio.sleep(0.3)
-            assert not attempt.done()
-            await conn.execute(
-                t.kernels.update()
-                .where(t.kernels.c.id == rival_kernel)
-                .values(
-                    status=KernelStatus.SCHEDULED, agent_id="a1", occupied_slots=ResourceSlot(CPU2)
-                )
-            )
-            await conn.execute(
-                t.sessions.update()
-                .where(t.sessions.c.id == rival)
-                .values(status=SessionStatus.SCHEDULED, occupying_slots=ResourceSlot(CPU2))
-            )
-            await refresh_agent_occupancy(conn, [AgentId("a1")])
-        outcome = await attempt
-    finally:
-        await other_engine.dispose()
+
+    async def take_agent_row(conn: AsyncConnection) -> None:
+        # PostgreSQL: the agent's row lock; SQLite: the write lock.
+        await lock_agents(conn, [AgentId("a1")])
+
+    async def place_rival(conn: AsyncConnection) -> None:
+        await conn.execute(
+            t.kernels.update()
+            .where(t.kernels.c.id == rival_kernel)
+            .values(status=KernelStatus.SCHEDULED, agent_id="a1", occupied_slots=ResourceSlot(CPU2))
+        )
+        await conn.execute(
+            t.sessions.update()
+            .where(t.sessions.c.id == rival)
+            .values(status=SessionStatus.SCHEDULED, occupying_slots=ResourceSlot(CPU2))
+        )
+        await refresh_agent_occupancy(conn, [AgentId("a1")])
+
+    async with rival_transaction(database_url, take_agent_row, place_rival):
+        outcome = await repo.allocate_sessions(batch(place(s1, k1, ["a1"], [CPU2])))
 
     assert [r.reason for r in outcome.rejected] == [
         "agent a1 no longer has room: cpu need 2, free 0"
