@@ -51,21 +51,30 @@ class HistoryMixin(RepositoryBase):
 async def latest_history_rows(
     conn: AsyncConnection, session_ids: Collection[SessionId]
 ) -> list[Row[Any]]:
-    """Every column of each session's latest history row (one statement for any number)."""
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=_H.session_id,
-            order_by=(_H.created_at.desc(), _H.updated_at.desc(), _H.id.desc()),
-        )
-        .label("rank")
-    )
-    found: list[Row[Any]] = []
+    """Every column of each session's latest history row (one statement for any number).
+
+    Latest: by created_at, then updated_at, then id. The statement finds each session's
+    rows at its latest created_at (an aggregate over the (session_id, created_at) index,
+    several times cheaper than ranking every row with a window function); the rare tie is
+    broken here.
+    """
+    latest: dict[Any, Row[Any]] = {}
     for matching in id_filters(conn, _H.session_id, session_ids):
-        ranked = sa.select(t.session_scheduling_history, rank).where(matching).subquery()
-        columns = [ranked.c[column.name] for column in t.session_scheduling_history.c]
-        found.extend(await conn.execute(sa.select(*columns).where(ranked.c.rank == 1)))
-    return found
+        newest = (
+            sa.select(_H.session_id, sa.func.max(_H.created_at).label("created_at"))
+            .where(matching)
+            .group_by(_H.session_id)
+            .subquery()
+        )
+        heads = sa.select(t.session_scheduling_history).join(
+            newest,
+            sa.and_(_H.session_id == newest.c.session_id, _H.created_at == newest.c.created_at),
+        )
+        for row in await conn.execute(heads):
+            held = latest.get(row.session_id)
+            if held is None or (row.updated_at, row.id) > (held.updated_at, held.id):
+                latest[row.session_id] = row
+    return list(latest.values())
 
 
 async def write_history(

@@ -202,6 +202,26 @@ async def test_latest_row_is_chosen_by_created_at_then_updated_at(
     assert found[session_id].result is SchedulingResult.NEED_RETRY
 
 
+async def test_a_full_tie_is_broken_by_the_higher_id(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    session_id, _ = await add_session(db_engine, tenant)
+    same = {"created_at": T0, "updated_at": T0, "result": SchedulingResult.SUCCESS}
+    row = {"session_id": session_id, "message": "", "attempts": 1, **same}
+    await insert(
+        db_engine,
+        t.session_scheduling_history,
+        [
+            {**row, "id": uuid.UUID(int=2), "phase": "higher"},
+            {**row, "id": uuid.UUID(int=1), "phase": "lower"},
+        ],
+    )
+
+    found = await repo.get_last_session_histories([session_id])
+
+    assert found[session_id].phase == "higher"
+
+
 async def test_empty_inputs_are_no_ops(repo: SchedulerRepository) -> None:
     await repo.create_scheduling_history(SchedulingHistoryCreator(()))
     assert await repo.get_last_session_histories([]) == {}
