@@ -190,6 +190,26 @@ class ResourceSlot(Mapping[str, Decimal]):
 
     @classmethod
     def from_json(cls, data: Mapping[str, str | int] | None) -> ResourceSlot:
+        """Slots as `to_json` wrote them; the result and any error are the constructor's.
+
+        Every row read converts one of these, so what `to_json` writes (a dict of decimal
+        strings) is converted here directly, without the constructor's per-value dispatch;
+        anything else (ints, bad or non-finite amounts, other mappings) takes the constructor.
+        """
+        if type(data) is dict:
+            amounts: dict[str, Decimal] = {}
+            for slot, value in data.items():
+                if type(value) is not str:
+                    break
+                try:
+                    amount = Decimal(value)
+                except InvalidOperation:
+                    break
+                if not amount.is_finite():
+                    break
+                amounts[slot] = amount
+            else:
+                return cls._of(amounts)
         return cls(data or {})
 
     def to_json(self) -> dict[str, str]:

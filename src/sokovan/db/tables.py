@@ -26,7 +26,7 @@ from sokovan.common.status import (
     SessionResult,
     SessionStatus,
 )
-from sokovan.db.types import PortableJSON, ResourceSlotType, StrEnumType, UtcDateTime
+from sokovan.db.types import PortableJSON, ResourceSlotType, StrEnumType, UtcDateTime, UuidType
 
 metadata = sa.MetaData(
     naming_convention={
@@ -75,7 +75,7 @@ domains = sa.Table(
 groups = sa.Table(
     "groups",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("domain_name", sa.ForeignKey("domains.name"), nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
@@ -88,7 +88,7 @@ groups = sa.Table(
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("email", sa.String(256), nullable=False, unique=True),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("domain_name", sa.ForeignKey("domains.name"), nullable=False),
@@ -176,7 +176,7 @@ agents = sa.Table(
 images = sa.Table(
     "images",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("name", sa.String(256), nullable=False),
     sa.Column("architecture", sa.String(32), nullable=False),
     # How the process runtime materialises the image: command, workdir, requirements, env.
@@ -192,7 +192,7 @@ images = sa.Table(
 sessions = sa.Table(
     "sessions",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     # Client-chosen idempotency token, echoed in events so clients can match their request.
     sa.Column("creation_id", sa.String(64), nullable=False),
     sa.Column("name", sa.String(128), nullable=False),
@@ -240,7 +240,7 @@ session_dependencies = sa.Table(
 kernels = sa.Table(
     "kernels",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
     # Denormalised from the session: the stale-kernel sweep and agent queries filter by them.
     sa.Column("access_key", sa.String(32), nullable=False),
@@ -275,7 +275,7 @@ kernels = sa.Table(
 session_scheduling_history = sa.Table(
     "session_scheduling_history",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
     # The handler name ("schedule-sessions", …); consecutive equal outcomes of one phase are
     # merged into one row whose `attempts` counts them.
@@ -296,7 +296,7 @@ session_scheduling_history = sa.Table(
 deployments = sa.Table(
     "deployments",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("domain_name", sa.ForeignKey("domains.name"), nullable=False),
     sa.Column("group_id", sa.ForeignKey("groups.id"), nullable=False),
@@ -328,7 +328,7 @@ deployments = sa.Table(
 routes = sa.Table(
     "routes",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("endpoint_id", sa.ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False),
     sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True),
     sa.Column("status", StrEnumType(RouteStatus), nullable=False),
@@ -344,7 +344,7 @@ routes = sa.Table(
 auto_scaling_rules = sa.Table(
     "auto_scaling_rules",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", UuidType(), primary_key=True),
     sa.Column("endpoint_id", sa.ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False),
     sa.Column("metric_source", sa.String(32), nullable=False),
     sa.Column("metric_name", sa.String(128), nullable=False),
