@@ -8,7 +8,9 @@ the rows travel as one array per column and are joined in a single UPDATE,
 `UPDATE t SET c = v.c FROM unnest($ids, $c, …) AS v(id, c, …) WHERE t.id = v.id`, which costs
 a fraction of executemany's one UPDATE per row (one plan, one executor run, arrays bound by
 the driver); a value all rows share is bound once instead. Elsewhere (SQLite) executemany is
-used; there it is an in-process loop anyway.
+used; there it is an in-process loop anyway, except when every row gets the same values (a
+batch of sessions moving to one status at one moment): then one UPDATE … WHERE id IN (…)
+binds and converts the values once instead of once per row.
 """
 
 from __future__ import annotations
@@ -58,6 +60,18 @@ async def bulk_update(
         return
     if conn.dialect.name == "postgresql":
         await _update_from_arrays(conn, table, columns, rows, add)
+        return
+    if all(_is_shared(rows, name) for name in columns):
+        shared = {
+            name: _assigned(
+                table.c[name],
+                sa.bindparam(f"s_{name}", rows[0][name], type_=table.c[name].type),
+                add,
+            )
+            for name in columns
+        }
+        for matching in id_filters(conn, table.c.id, [row["id"] for row in rows]):
+            await conn.execute(table.update().where(matching).values(shared))
         return
     values = {
         name: _assigned(table.c[name], sa.bindparam(f"b_{name}", type_=table.c[name].type), add)

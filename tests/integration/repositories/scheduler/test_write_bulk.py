@@ -61,3 +61,25 @@ async def test_values_that_differ_are_written_per_row(db_engine: AsyncEngine) ->
     found = await agents(db_engine)
     assert found["a1"][0] == ResourceSlot({"cpu": 1})
     assert found["a2"][0] == ResourceSlot({"cpu": 2})
+
+
+async def test_rows_that_all_share_their_values_are_written_in_one_go(
+    db_engine: AsyncEngine,
+) -> None:
+    await add_scaling_group(db_engine)
+    for agent_id in ("a1", "a2", "a3"):
+        await add_agent(db_engine, agent_id, container_count=1, watcher_addr="w")
+    shared = ResourceSlot({"cpu": "0.5"})
+    rows = [
+        {"id": agent_id, "occupied_slots": shared, "watcher_addr": None}
+        for agent_id in ("a1", "a3")
+    ]
+
+    async with db_engine.begin() as conn:
+        await bulk_update(conn, t.agents, ("occupied_slots", "watcher_addr"), rows)
+
+    assert await agents(db_engine) == {
+        "a1": (shared, 1, None),
+        "a2": (ResourceSlot(), 1, "w"),
+        "a3": (shared, 1, None),
+    }
