@@ -41,7 +41,7 @@ def session_condition_clause(condition: SessionCondition) -> ColumnElement[bool]
         case BySessionStatuses(statuses=statuses):
             return sessions.status.in_(sorted(statuses))
         case BySessionIds(session_ids=session_ids):
-            return sessions.id.in_(sorted(session_ids))
+            return sessions.id.in_(list(session_ids))
         case ByKernelMatch(statuses=statuses, match_type=match_type):
             return kernel_match_clause(statuses, match_type)
         case ByStatusChangedBefore(cutoffs=cutoffs):
@@ -89,9 +89,9 @@ def kernel_condition_clause(condition: KernelCondition) -> ColumnElement[bool]:
         case ByKernelStatuses(statuses=statuses):
             return kernels.status.in_(sorted(statuses))
         case ByKernelIds(kernel_ids=kernel_ids):
-            return kernels.id.in_(sorted(kernel_ids))
+            return kernels.id.in_(list(kernel_ids))
         case ByKernelSessionIds(session_ids=session_ids):
-            return kernels.session_id.in_(sorted(session_ids))
+            return kernels.session_id.in_(list(session_ids))
         case ByAgentIds(agent_ids=agent_ids):
             return kernels.agent_id.in_(sorted(agent_ids))
         case _:

@@ -7,6 +7,7 @@ transaction as the status changes it describes.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sokovan.common.ids import SessionId
 from sokovan.db import tables as t
 from sokovan.repositories.base import RepositoryBase
+from sokovan.repositories.scheduler.read_rows import columns_of
 from sokovan.repositories.scheduler.types import SchedulingHistoryRecord
 from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
 from sokovan.repositories.scheduler.write_history_plan import HistoryHead, plan_history
@@ -110,17 +112,11 @@ async def write_history(
         await conn.execute(t.session_scheduling_history.insert(), plan.inserts)
 
 
+_history_columns = columns_of(
+    t.session_scheduling_history, [field.name for field in fields(SchedulingHistoryRecord)]
+)
+
+
 def history_record_from_row(row: Row[Any]) -> SchedulingHistoryRecord:
-    return SchedulingHistoryRecord(
-        id=row.id,
-        session_id=SessionId(row.session_id),
-        phase=row.phase,
-        from_status=row.from_status,
-        to_status=row.to_status,
-        result=row.result,
-        error_code=row.error_code,
-        message=row.message,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    """A row selected with every history column first, in table order (see read_rows)."""
+    return SchedulingHistoryRecord(*_history_columns(row))

@@ -48,7 +48,7 @@ async def fetch_kernels_of(
         return {}
     rows = await conn.execute(
         sa.select(t.kernels)
-        .where(t.kernels.c.session_id.in_(sorted(session_ids)))
+        .where(t.kernels.c.session_id.in_(list(session_ids)))
         .order_by(t.kernels.c.session_id, t.kernels.c.cluster_idx, t.kernels.c.id)
     )
     grouped: dict[SessionId, list[KernelInfo]] = defaultdict(list)
