@@ -161,19 +161,22 @@ class ResourceSlot(Mapping[str, Decimal]):
     the `Mapping` mixins, which would go through `__getitem__` once per slot.
     """
 
-    __slots__ = ("_amounts",)
+    __slots__ = ("_amounts", "_json")
 
     def __init__(self, amounts: Mapping[str, SlotAmount] | None = None) -> None:
         if type(amounts) is ResourceSlot:
             self._amounts: dict[str, Decimal] = amounts._amounts
         else:
             self._amounts = {slot: _to_decimal(value) for slot, value in (amounts or {}).items()}
+        # `to_json`, once computed: the same slots are written or sent many times.
+        self._json: dict[str, str] | None = None
 
     @classmethod
     def _of(cls, amounts: dict[str, Decimal]) -> ResourceSlot:
         """Wrap `amounts` (finite Decimals, owned by the result from now on) unchecked."""
         slot = object.__new__(cls)
         slot._amounts = amounts
+        slot._json = None
         return slot
 
     @classmethod
@@ -214,7 +217,9 @@ class ResourceSlot(Mapping[str, Decimal]):
 
     def to_json(self) -> dict[str, str]:
         """Sorted keys and canonical decimal strings: equal slots serialise identically."""
-        return {slot: _canonical(self._amounts[slot]) for slot in sorted(self._amounts)}
+        if self._json is None:
+            self._json = {slot: _canonical(self._amounts[slot]) for slot in sorted(self._amounts)}
+        return dict(self._json)  # the caller's own: the memo must not change
 
     # Mapping protocol -------------------------------------------------------------------
     def __getitem__(self, slot: str) -> Decimal:

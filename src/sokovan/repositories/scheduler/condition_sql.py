@@ -56,6 +56,11 @@ def session_condition_clause(condition: SessionCondition) -> ColumnElement[bool]
             assert_never(condition)
 
 
+#: Keeps the subquery's kernels apart from a `kernels` the outer query may use (built once:
+#: an alias copies every column of the table).
+_MATCHED_KERNELS = t.kernels.alias("matched_kernels")
+
+
 def kernel_match_clause(
     statuses: frozenset[KernelStatus], match_type: KernelMatchType
 ) -> ColumnElement[bool]:
@@ -65,8 +70,7 @@ def kernel_match_clause(
     ANY: at least one kernel is in `statuses`.
     NOT_ANY: no kernel is in `statuses` (true for a session without kernels).
     """
-    # An alias keeps the subquery's kernels apart from a `kernels` the outer query may use.
-    kernels = t.kernels.alias("matched_kernels")
+    kernels = _MATCHED_KERNELS
     of_session = kernels.c.session_id == t.sessions.c.id
     in_statuses = kernels.c.status.in_(sorted(statuses))
     if match_type is KernelMatchType.ALL:

@@ -27,16 +27,18 @@ from sokovan.repositories.scheduler.snapshot_types import (
     ScalingGroupConfig,
 )
 
+#: `sessions` under another name, so that a subquery never correlates with the outer query's
+#: `sessions` (built once: an alias copies every column of the table).
+_PENDING_HERE = t.sessions.alias("pending_here")
+_DEPENDENCY = t.sessions.alias("dependency")
+
 
 def pending_in_group(scaling_group: str, column: str) -> sa.Select[Any]:
-    """`column` of the group's PENDING sessions, for `IN (…)`.
-
-    Selected from an alias so that it never correlates with a `sessions` of the outer query.
-    """
-    pending = t.sessions.alias("pending_here")
-    return sa.select(pending.c[column]).where(
-        pending.c.scaling_group == scaling_group,
-        pending.c.status == SessionStatus.PENDING,
+    """`column` of the group's PENDING sessions, for `IN (…)`."""
+    pending = _PENDING_HERE.c
+    return sa.select(pending[column]).where(
+        pending.scaling_group == scaling_group,
+        pending.status == SessionStatus.PENDING,
     )
 
 
@@ -234,7 +236,7 @@ async def _dependencies(
 ) -> tuple[dict[SessionId, tuple[SessionId, ...]], dict[SessionId, DependencyState]]:
     """What each pending session depends on (by id), and the state of every such session."""
     edges = t.session_dependencies
-    dependency = t.sessions.alias("dependency")
+    dependency = _DEPENDENCY
     rows = await conn.execute(
         sa.select(edges.c.session_id, edges.c.depends_on, dependency.c.status, dependency.c.result)
         .select_from(edges.join(dependency, dependency.c.id == edges.c.depends_on))

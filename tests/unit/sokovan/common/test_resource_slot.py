@@ -216,6 +216,15 @@ def test_to_json_is_canonical(value: ResourceSlot, json: dict[str, str]) -> None
     assert ResourceSlot.from_json(value.to_json()) == value
 
 
+def test_to_json_hands_out_a_copy_each_time() -> None:
+    slots = ResourceSlot({"cpu": "1.50", "mem": 1024})
+    first = slots.to_json()
+    first["cpu"] = "99"
+
+    assert slots.to_json() == {"cpu": "1.5", "mem": "1024"}
+    assert ResourceSlot.from_json({"cpu": "2"}).to_json() == {"cpu": "2"}
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
