@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
+from sokovan.common.ids import uuid_from_int
 from sokovan.common.resource_slot import ResourceSlot
 
 E = TypeVar("E", bound=StrEnum)
@@ -92,12 +93,6 @@ PortableJSON = sa.JSON().with_variant(SqliteJSON(), "sqlite").with_variant(JSONB
 
 # --- UUID -------------------------------------------------------------------------------
 
-_new_object = object.__new__
-# UUID is immutable through its own __setattr__; its __init__ fills these slots directly too.
-_set_uuid_int = uuid.UUID.__dict__["int"].__set__
-_set_uuid_is_safe = uuid.UUID.__dict__["is_safe"].__set__
-_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
-
 
 def _uuid_from_hex(value: Any) -> uuid.UUID | None:
     """`uuid.UUID(value)` for the 32 hex digits `sa.Uuid` stores, without its __init__.
@@ -113,10 +108,7 @@ def _uuid_from_hex(value: Any) -> uuid.UUID | None:
         except ValueError:
             pass  # not hex: uuid.UUID below refuses it with its own message
         else:
-            parsed: uuid.UUID = _new_object(uuid.UUID)
-            _set_uuid_int(parsed, number)
-            _set_uuid_is_safe(parsed, _UNKNOWN_SAFETY)
-            return parsed
+            return uuid_from_int(number)
     return None if value is None else uuid.UUID(value)
 
 

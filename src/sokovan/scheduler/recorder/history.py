@@ -40,6 +40,8 @@ def _with_record(
     session: SessionWithKernels, record: SchedulingHistoryRecord | None, phase: str
 ) -> SessionWithKernels:
     if record is None or record.phase != phase:
+        if session.phase_attempts == 0 and session.phase_started_at is None:
+            return session  # as read: nothing to copy (most sessions, every cycle)
         return replace(session, phase_attempts=0, phase_started_at=None)
     return replace(session, phase_attempts=record.attempts, phase_started_at=record.created_at)
 
