@@ -166,6 +166,22 @@ class StrEnumType(sa.TypeDecorator[E]):
             return None
         return self.enum_cls(value).value
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None] | None:
+        if self.impl_instance.bind_processor(dialect) is not None:
+            return super().bind_processor(dialect)
+        # Members (and their plain-string values) by dict lookup; anything else goes to the
+        # enum, which refuses it as process_bind_param always did.
+        texts: dict[Any, str] = {member: member.value for member in self.enum_cls}
+        refuse = self.process_bind_param
+
+        def to_text(value: Any) -> str | None:
+            try:
+                return texts[value]
+            except (KeyError, TypeError):
+                return refuse(value, dialect)
+
+        return to_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
         return self._lookup[value]
 
@@ -285,6 +301,34 @@ def _utc_from_sqlite(value: Any) -> datetime | None:
     return _as_utc(_fromisoformat(value))
 
 
+def _sqlite_text_writer(
+    to_utc: Callable[[Any, Dialect], datetime | None], dialect: Dialect
+) -> Callable[[Any], str | None]:
+    """What SQLAlchemy stores on SQLite for an aware datetime, "YYYY-MM-DD HH:MM:SS.ffffff" in
+    UTC, in one call instead of two (`to_utc` still checks and converts; a naive value is
+    refused as before).
+
+    A batch writes one timestamp into many rows: the text of the last value is kept and
+    handed out again for the very same object (datetimes are immutable).
+    """
+    # One (value, text) pair, replaced whole, so a reader never pairs one with another's text.
+    last: list[tuple[Any, str | None]] = [(None, None)]
+
+    def to_text(value: Any) -> str | None:
+        seen, text = last[0]
+        if value is seen:
+            return text
+        moment = to_utc(value, dialect)
+        if moment is not None:
+            text = moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+        else:
+            text = None
+        last[0] = (value, text)
+        return text
+
+    return to_text
+
+
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """TIMESTAMP WITH TIME ZONE; naive datetimes are refused on write."""
 
@@ -300,6 +344,11 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return _as_utc(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text_writer(self.process_bind_param, dialect)
 
     def result_processor(
         self, dialect: Dialect, coltype: object
