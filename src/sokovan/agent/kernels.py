@@ -195,6 +195,8 @@ class KernelSupervisor:
         await self._follow(kernel_id, live, handle)
 
     async def _wait_for_image(self, image: ImageSpec, live: _LiveKernel) -> None:
+        if not live.destroy_requested.is_set() and self._puller.ready_now(image):
+            return  # the usual case: nothing to wait for, so no waiting machinery either
         pull = asyncio.ensure_future(self._puller.ensure_ready(image))
         destroyed = asyncio.ensure_future(live.destroy_requested.wait())
         try:

@@ -54,6 +54,14 @@ class ImagePuller:
         if failure is not None:
             raise ImagePreparationError(failure)
 
+    def ready_now(self, image: ImageSpec) -> bool:
+        """Whether `image` can be used at once: valid here, not being pulled, and present."""
+        try:
+            self._validate(image)
+        except InvalidImageError:
+            return False  # ensure_ready says why
+        return not self._pulling(image) and self._runtime.image_ready(image)
+
     def ready_images(self) -> list[str]:
         return sorted(self._ready)
 

@@ -81,6 +81,23 @@ async def test_empty_requirements_are_ready_at_once_without_events(tmp_path: Pat
     assert sink.events == []
 
 
+async def test_an_image_is_ready_now_only_when_present_valid_and_not_being_pulled(
+    tmp_path: Path,
+) -> None:
+    sink = RecordingSink()
+    puller = _puller(tmp_path, sink)
+    pulled = image("slow", requirements=[MISSING_REQUIREMENT])
+
+    puller.check_and_pull([pulled])
+
+    assert puller.ready_now(image("configured"))
+    assert not puller.ready_now(ImageSpec(name="py", architecture="aarch64", environment={}))
+    assert not puller.ready_now(pulled)  # being pulled (and failing)
+    await sink.wait_for(KernelEventKind.IMAGE_PULL_FAILED)
+    assert not puller.ready_now(pulled)  # its venv never got built
+    await puller.close()
+
+
 async def test_a_wrong_architecture_fails_at_once_with_the_reason(tmp_path: Path) -> None:
     puller = _puller(tmp_path, RecordingSink())
     spec = ImageSpec(name="py", architecture="aarch64", environment={})
