@@ -173,22 +173,20 @@ async def add_image(
     *,
     architecture: str = "x86_64",
     environment: Mapping[str, Any] | None = None,
+    **columns: Any,
 ) -> uuid.UUID:
-    image_id = uuid.uuid4()
-    await insert(
-        engine,
-        t.images,
-        [
-            {
-                "id": image_id,
-                "name": name,
-                "architecture": architecture,
-                "environment": dict(environment or {"command": ["python3"]}),
-                "min_slots": ResourceSlot(),
-                "created_at": T0,
-            }
-        ],
-    )
+    """An image row; `columns` set (or override) any other column, the id included."""
+    row = {
+        "id": uuid.uuid4(),
+        "name": name,
+        "architecture": architecture,
+        "environment": dict(environment or {"command": ["python3"]}),
+        "min_slots": ResourceSlot(),
+        "created_at": T0,
+        **columns,
+    }
+    await insert(engine, t.images, [row])
+    image_id: uuid.UUID = row["id"]
     return image_id
 
 

@@ -27,27 +27,16 @@ from sokovan.common.scheduling import SchedulingResult
 from sokovan.common.status import SessionStatus
 from sokovan.db import tables as t
 from sokovan.db.types import ResourceSlotType, StrEnumType, UtcDateTime, UuidType
-from support.factories import T0, add_agent, add_scaling_group, add_session, add_tenant
+from support.factories import (
+    T0,
+    add_agent,
+    add_image,
+    add_scaling_group,
+    add_session,
+    add_tenant,
+)
 
 images = t.images
-
-
-async def _insert_image(engine: AsyncEngine, **columns: Any) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            images.insert(),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "name": "python:3.11",
-                    "architecture": "x86_64",
-                    "environment": {},
-                    "min_slots": ResourceSlot(),
-                    "created_at": T0,
-                    **columns,
-                }
-            ],
-        )
 
 
 async def _store_literal(engine: AsyncEngine, column: str, sql_literal: str) -> None:
@@ -81,7 +70,7 @@ IDS = [
 
 async def test_ids_read_back_as_the_uuids_written(db_engine: AsyncEngine) -> None:
     for i, image_id in enumerate(IDS):
-        await _insert_image(db_engine, id=image_id, name=f"image-{i}")
+        await add_image(db_engine, id=image_id, name=f"image-{i}")
     async with db_engine.connect() as conn:
         read = list(await conn.scalars(sa.select(images.c.id).order_by(images.c.name)))
 
@@ -136,7 +125,7 @@ async def test_foreign_key_ids_read_back_as_written(db_engine: AsyncEngine) -> N
     ids=["microseconds", "whole-second", "other-zone", "epoch", "last-microsecond"],
 )
 async def test_timestamps_read_back_aware_in_utc(db_engine: AsyncEngine, written: datetime) -> None:
-    await _insert_image(db_engine, created_at=written)
+    await add_image(db_engine, created_at=written)
 
     read = await _read(db_engine, "created_at")
 
@@ -162,7 +151,7 @@ async def test_timestamps_read_back_aware_in_utc(db_engine: AsyncEngine, written
 async def test_timestamps_stored_by_other_writers_read_in_utc(
     db_engine: AsyncEngine, stored: str, expected: datetime
 ) -> None:
-    await _insert_image(db_engine)
+    await add_image(db_engine)
     await _store_literal(db_engine, "created_at", _quoted(stored))
 
     read = await _read(db_engine, "created_at")
@@ -181,7 +170,7 @@ async def test_json_and_slots_round_trip_exactly(db_engine: AsyncEngine) -> None
         "unicode": '☃ "quoted" \\ \t',
     }
     slots = ResourceSlot({"cpu": "0.1", "mem": 2**40, "cuda.shares": "0.30"})
-    await _insert_image(db_engine, environment=environment, min_slots=slots, labels=[])
+    await add_image(db_engine, environment=environment, min_slots=slots, labels=[])
 
     async with db_engine.connect() as conn:
         row = (await conn.execute(sa.select(images))).one()
@@ -197,8 +186,8 @@ async def test_json_and_slots_round_trip_exactly(db_engine: AsyncEngine) -> None
 
 async def test_rows_with_equal_slots_read_as_equal_slots(db_engine: AsyncEngine) -> None:
     for i in range(3):
-        await _insert_image(db_engine, name=f"i{i}", min_slots=ResourceSlot({"cpu": 2}))
-    await _insert_image(db_engine, name="other", min_slots=ResourceSlot({"cpu": 3}))
+        await add_image(db_engine, name=f"i{i}", min_slots=ResourceSlot({"cpu": 2}))
+    await add_image(db_engine, name="other", min_slots=ResourceSlot({"cpu": 3}))
     async with db_engine.connect() as conn:
         read = list(await conn.scalars(sa.select(images.c.min_slots).order_by(images.c.name)))
 
@@ -245,7 +234,7 @@ async def test_nulls_read_as_none(db_engine: AsyncEngine) -> None:
 
 @pytest.mark.parametrize("column", ["min_slots", "environment"])
 async def test_a_json_null_reads_as_none(db_engine: AsyncEngine, column: str) -> None:
-    await _insert_image(db_engine)
+    await add_image(db_engine)
     await _store_literal(db_engine, column, "'null'")
 
     assert await _read(db_engine, column) is None
@@ -296,7 +285,7 @@ def _layered_slots(text: str) -> Any:
 async def test_stored_slots_read_as_the_layered_path_read_them(
     db_engine: AsyncEngine, text: str
 ) -> None:
-    await _insert_image(db_engine)
+    await add_image(db_engine)
     await _store_literal(db_engine, "min_slots", _quoted(text))
     expected = _layered_slots(text)
 
@@ -314,7 +303,7 @@ async def test_stored_slots_read_as_the_layered_path_read_them(
 async def test_malformed_slot_amounts_fail_with_the_constructor_s_error(
     db_engine: AsyncEngine,
 ) -> None:
-    await _insert_image(db_engine)
+    await add_image(db_engine)
     await _store_literal(db_engine, "min_slots", _quoted('{"cpu": "lots"}'))
 
     with pytest.raises(InvalidResourceValueError, match="invalid resource amount 'lots'"):

@@ -25,7 +25,7 @@ from sokovan.common.resource_slot import ResourceSlot
 from sokovan.db import tables as t
 from sokovan.db.engine import create_engine
 from sokovan.db.types import ResourceSlotType, UtcDateTime, UuidType
-from support.factories import T0
+from support.factories import add_image
 
 images = t.images
 
@@ -42,24 +42,6 @@ async def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[
         await engine.dispose()
 
 
-async def _insert_image(engine: AsyncEngine, **columns: Any) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            images.insert(),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "name": "python:3.11",
-                    "architecture": "x86_64",
-                    "environment": {},
-                    "min_slots": ResourceSlot(),
-                    "created_at": T0,
-                    **columns,
-                }
-            ],
-        )
-
-
 async def _store_text(engine: AsyncEngine, column: str, text: str) -> None:
     """Store `text` in `column` of every image as a SQL literal, as another writer would."""
     literal = "'" + text.replace("'", "''") + "'"
@@ -73,7 +55,7 @@ async def test_sqlite_stores_ids_and_timestamps_as_the_fast_reads_expect(
     # Rows written before the reads were flattened are in this form too: binding is unchanged.
     image_id = uuid.UUID("12345678-9ABC-4DEF-8123-456789ABCDEF")
     moment = datetime(2026, 1, 2, 12, 4, 5, 6, tzinfo=timezone(timedelta(hours=9)))
-    await _insert_image(sqlite_engine, id=image_id, created_at=moment)
+    await add_image(sqlite_engine, id=image_id, created_at=moment)
     async with sqlite_engine.connect() as conn:
         stored = await conn.exec_driver_sql("SELECT id, created_at FROM images")
         stored_id, stored_at = tuple(stored.one())
@@ -179,7 +161,7 @@ SPELLINGS = [
 async def test_sqlite_reads_every_spelling_as_the_layered_processors_did(
     sqlite_engine: AsyncEngine, column: str, stored: str
 ) -> None:
-    await _insert_image(sqlite_engine)
+    await add_image(sqlite_engine)
     await _store_text(sqlite_engine, column, stored)
     async with sqlite_engine.connect() as conn:
         raw = (await conn.exec_driver_sql(f"SELECT {column} FROM images")).scalar_one()
