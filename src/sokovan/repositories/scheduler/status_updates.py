@@ -15,7 +15,12 @@ from sokovan.repositories.scheduler.write_specs import (
     SessionStatusChange,
     SessionStatusUpdater,
 )
-from sokovan.repositories.scheduler.write_transitions import transition_kernel, transition_session
+from sokovan.repositories.scheduler.write_transitions import (
+    movable_kernel_statuses,
+    transition_kernel,
+    transition_session,
+)
+from sokovan.repositories.scheduler.write_uniform import apply_uniform_change, uniform_change
 from sokovan.repositories.scheduler.write_workset import Workset, commit_workset, lock_workset
 
 
@@ -41,10 +46,17 @@ class StatusUpdateMixin(KeypairOccupancyMixin):
         """
         now = self._clock.now()
         mentioned = {change.session_id for change in updater.changes}
+        shared = uniform_change(updater.changes)
         async with self._engine.begin() as conn:
-            before = await lock_workset(conn, mentioned)
-            after, applied = apply_status_changes(before, updater.changes, now)
-            access_keys = await commit_workset(conn, before, after)
+            done = None
+            if shared is not None and conn.dialect.name == "sqlite":
+                done = await apply_uniform_change(conn, shared, mentioned, now)
+            if done is None:
+                before = await lock_workset(conn, mentioned)
+                after, applied = apply_status_changes(before, updater.changes, now)
+                access_keys = await commit_workset(conn, before, after)
+            else:
+                applied, access_keys = done
             skipped = mentioned - applied
             specs = [spec for spec in creator.specs if spec.session_id not in skipped]
             await write_history(conn, specs, now)
@@ -82,20 +94,5 @@ def apply_status_changes(
     return before.updated(sessions, kernels), applied
 
 
-_FINISHED_KERNEL = KernelStatus.finished_statuses()
-#: Kernels a session-level move to the key must leave alone because an agent's report has
-#: already taken them further (an image found ready, a kernel started) while the step that
-#: asked for the move was still running; moving them back would lose that report.
-_ALREADY_AHEAD = {
-    KernelStatus.PREPARING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
-    KernelStatus.PULLING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
-    KernelStatus.CREATING: frozenset(KernelStatus) - KernelStatus.pre_running_statuses(),
-}
-
-
 def _may_move(kernel: KernelRow, to_status: KernelStatus) -> bool:
-    return (
-        kernel.status != to_status
-        and kernel.status not in _FINISHED_KERNEL
-        and kernel.status not in _ALREADY_AHEAD.get(to_status, frozenset())
-    )
+    return kernel.status in movable_kernel_statuses(to_status)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
 from sokovan.common.ids import AgentId
 from sokovan.common.resource_slot import ResourceSlot
@@ -20,6 +21,26 @@ _OCCUPYING_KERNEL = KernelStatus.resource_occupied_statuses()
 _FINISHED_KERNEL = KernelStatus.finished_statuses()
 #: ResourceSlot is immutable, so one empty value serves every cleared row.
 _NOTHING = ResourceSlot()
+#: Kernels a session-level move to the key must leave alone because an agent's report has
+#: already taken them further (an image found ready, a kernel started) while the step that
+#: asked for the move was still running; moving them back would lose that report.
+_ALREADY_AHEAD = {
+    KernelStatus.PREPARING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
+    KernelStatus.PULLING: frozenset(KernelStatus) - KernelStatus.pre_prepared_statuses(),
+    KernelStatus.CREATING: frozenset(KernelStatus) - KernelStatus.pre_running_statuses(),
+}
+
+
+@cache
+def movable_kernel_statuses(to_status: KernelStatus) -> frozenset[KernelStatus]:
+    """The statuses a session-level move takes a kernel from to `to_status`: any but that
+    status itself, the finished ones (never resurrected) and those already ahead of it."""
+    return (
+        frozenset(KernelStatus)
+        - {to_status}
+        - _FINISHED_KERNEL
+        - _ALREADY_AHEAD.get(to_status, frozenset())
+    )
 
 
 def transition_session(
