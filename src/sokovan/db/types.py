@@ -112,6 +112,35 @@ def _uuid_from_hex(value: Any) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(value)
 
 
+class _StoredUuids(dict[Any, uuid.UUID | None]):
+    """Stored id text → UUID, remembered; its `__getitem__` is the whole result processor.
+
+    A scheduler pass reads the same few thousand ids over and over (each session and kernel
+    comes back in every step it takes part in). A UUID is immutable, so one object can stand
+    for every read of its text: a hit costs a dict lookup instead of a parse, and no new object
+    for the garbage collector to track. A miss is decoded by `_uuid_from_hex` (which also
+    raises what it always raised). The memo forgets everything once it holds `limit` ids, so
+    its size stays bounded whatever the database holds.
+    """
+
+    __slots__ = ("_limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._limit = limit
+
+    def __missing__(self, value: Any) -> uuid.UUID | None:
+        decoded = _uuid_from_hex(value)
+        if len(self) >= self._limit:
+            self.clear()
+        self[value] = decoded
+        return decoded
+
+
+#: Ids remembered across every engine of the process (a UUID read once reads the same anywhere).
+_STORED_UUIDS = _StoredUuids(limit=1 << 16)
+
+
 class UuidType(sa.Uuid[uuid.UUID]):
     """`sa.Uuid` (same DDL, same stored form, same binding), read cheaply where it is text.
 
@@ -125,7 +154,7 @@ class UuidType(sa.Uuid[uuid.UUID]):
     ) -> ResultProcessor[uuid.UUID] | None:
         stored_as_text = not dialect.supports_native_uuid or not self.native_uuid
         if stored_as_text and self.as_uuid:
-            return _uuid_from_hex
+            return _STORED_UUIDS.__getitem__
         # Native storage, or strings wanted: SQLAlchemy's own (untyped) processing.
         processor: ResultProcessor[uuid.UUID] | None
         processor = super().result_processor(dialect, coltype)  # type: ignore[no-untyped-call]
