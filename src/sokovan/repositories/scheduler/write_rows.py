@@ -131,6 +131,22 @@ async def lock_kernel_rows(
     return found
 
 
+async def lock_kernels_by_id(
+    conn: AsyncConnection, kernel_ids: Collection[KernelId]
+) -> dict[KernelId, KernelRow]:
+    """The kernels that exist among `kernel_ids`, locked in id order, without their sessions.
+
+    Only for writers that change nothing but these kernels; the global lock order holds
+    because such a writer takes no session lock afterwards.
+    """
+    found: dict[KernelId, KernelRow] = {}
+    for matching in id_filters(conn, _K.id, kernel_ids):
+        statement = sa.select(*_KERNEL_SHAPE.columns).where(matching).order_by(_K.id)
+        for row in _KERNEL_SHAPE.rows(await conn.execute(for_update(conn, statement))):
+            found[row.id] = row
+    return found
+
+
 async def write_session_changes(
     conn: AsyncConnection, changes: Iterable[tuple[SessionRow, SessionRow]]
 ) -> None:

@@ -149,7 +149,9 @@ class KernelStateEngine:
         # The whole batch is one transaction. A change already listed by an earlier event
         # (several image events reaching the same waiting kernels) is not listed again: it
         # could not move the kernel a second time.
-        changes: dict[tuple[KernelId, KernelEventEffect], int] = {}
+        # Each change also holds the kernel to the reporting agent: the kernels were read
+        # outside the write, and one rescheduled meanwhile must not take another's report.
+        changes: dict[tuple[KernelId, KernelEventEffect, AgentId], int] = {}
         listed_by: list[int] = []  # for each change, the event that listed it
         considered = 0
         for event in current:
@@ -159,13 +161,13 @@ class KernelStateEngine:
                 continue
             effect = effect_of(event)
             for kernel_id in targets:
-                if (kernel_id, effect) not in changes:
-                    changes[(kernel_id, effect)] = len(listed_by)
+                if (kernel_id, effect, event.agent_id) not in changes:
+                    changes[(kernel_id, effect, event.agent_id)] = len(listed_by)
                     listed_by.append(considered)
             considered += 1
         listed = list(changes)
         results = await self._repository.apply_kernel_changes(
-            [change_of(kernel_id, effect) for kernel_id, effect in listed]
+            [change_of(kernel_id, effect, agent_id) for kernel_id, effect, agent_id in listed]
         )
         applied = len({listed_by[i] for i, done in enumerate(results) if done})
         unchanged = considered - applied
@@ -212,12 +214,19 @@ class KernelStateEngine:
                 log.warning("could not hint %s", schedule_type, exc_info=True)
 
 
-def change_of(kernel_id: KernelId, effect: KernelEventEffect) -> KernelChange:
+def change_of(
+    kernel_id: KernelId, effect: KernelEventEffect, bound_to: AgentId | None = None
+) -> KernelChange:
     """The guarded write of `effect`: TERMINATED (with its exit code) is reached from any
-    unfinished status, every other target only from a status behind it."""
+    unfinished status, every other target only from a status behind it; with `bound_to`,
+    only while the kernel is bound to that agent."""
     if effect.to_status is KernelStatus.TERMINATED:
         return KernelChange(
-            kernel_id, KernelStatus.TERMINATED, effect.reason, exit_code=effect.exit_code
+            kernel_id,
+            KernelStatus.TERMINATED,
+            effect.reason,
+            exit_code=effect.exit_code,
+            bound_to=bound_to,
         )
     return KernelChange(
         kernel_id,
@@ -225,4 +234,5 @@ def change_of(kernel_id: KernelId, effect: KernelEventEffect) -> KernelChange:
         effect.reason,
         statuses_before(effect.to_status),
         container_id=effect.container_id,
+        bound_to=bound_to,
     )

@@ -15,7 +15,7 @@ from test_update_with_history import (
 )
 
 from sokovan.common.clock import ManualClock
-from sokovan.common.ids import KernelId
+from sokovan.common.ids import AgentId, KernelId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.scheduling import SESSION_PRIORITY_MIN
 from sokovan.common.status import KernelStatus, SessionStatus
@@ -231,6 +231,83 @@ async def test_a_batch_of_changes_applies_in_order_in_one_transaction(
     assert k2.occupied_slots == ResourceSlot()
     assert finished.status is KernelStatus.TERMINATED
     assert (await session_row(db_engine, second)).occupying_slots == ResourceSlot()
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_progress_reports_move_only_the_kernels_they_name(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    """Moves between resource-occupying statuses take the narrow path: same outcome, no
+    session row touched, occupancy unchanged."""
+    session_id, _ = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.CREATING,
+        kernels=[
+            KernelSpec(slots=CPU1, agent_id="a1", status=KernelStatus.PREPARED),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.CREATING),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.RUNNING),
+        ],
+    )
+    await settle_agents(db_engine)
+    session_before = await session_row(db_engine, session_id)
+    prepared, creating, running = await kernel_rows(db_engine, session_id)
+    to_running = {KernelStatus.PREPARED, KernelStatus.CREATING}
+
+    applied = await repo.apply_kernel_changes(
+        [
+            KernelChange(prepared.id, KernelStatus.CREATING, "creating", {KernelStatus.PREPARED}),
+            KernelChange(prepared.id, KernelStatus.RUNNING, "started", to_running, "c-1"),
+            KernelChange(creating.id, KernelStatus.RUNNING, "started", to_running, "c-2"),
+            KernelChange(running.id, KernelStatus.CREATING, "late", {KernelStatus.PREPARED}),
+        ]
+    )
+
+    assert applied == [True, True, True, False]
+    rows = {row.id: row for row in await kernel_rows(db_engine, session_id)}
+    assert (rows[prepared.id].status, rows[prepared.id].container_id) == (
+        KernelStatus.RUNNING,
+        "c-1",
+    )
+    assert (rows[creating.id].status, rows[creating.id].status_info) == (
+        KernelStatus.RUNNING,
+        "started",
+    )
+    assert rows[creating.id].status_changed == LATER
+    assert rows[running.id] == running
+    assert await session_row(db_engine, session_id) == session_before
+    await assert_occupancy_consistent(db_engine)
+
+
+@pytest.mark.parametrize("to_status", [KernelStatus.RUNNING, KernelStatus.TERMINATED])
+async def test_a_change_held_to_an_agent_skips_a_kernel_bound_elsewhere(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant, to_status: KernelStatus
+) -> None:
+    session_id, _ = await add_session(
+        db_engine,
+        tenant,
+        status=SessionStatus.CREATING,
+        kernels=[
+            KernelSpec(slots=CPU1, agent_id="a1", status=KernelStatus.CREATING),
+            KernelSpec(slots=CPU1, agent_id="a2", status=KernelStatus.CREATING),
+        ],
+    )
+    await settle_agents(db_engine)
+    on_a1, on_a2 = await kernel_rows(db_engine, session_id)
+    expected = {KernelStatus.CREATING}
+
+    applied = await repo.apply_kernel_changes(
+        [
+            KernelChange(on_a1.id, to_status, "reported", expected, bound_to=AgentId("a1")),
+            KernelChange(on_a2.id, to_status, "reported", expected, bound_to=AgentId("a1")),
+        ]
+    )
+
+    assert applied == [True, False]
+    assert [row.status for row in await kernel_rows(db_engine, session_id)] == [
+        to_status,
+        KernelStatus.CREATING,
+    ]
     await assert_occupancy_consistent(db_engine)
 
 

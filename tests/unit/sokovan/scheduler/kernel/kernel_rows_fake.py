@@ -1,7 +1,8 @@
 """An in-memory stand-in for the kernel rows the KernelStateEngine reads and writes.
 
 It keeps the repository's contract for those methods: `apply_kernel_changes` moves kernels in
-order, each only from its change's expected statuses and never a finished one;
+order, each only from its change's expected statuses, only while bound to its agent (when
+the change names one) and never a finished one;
 `mark_kernel_terminated` moves any unfinished kernel; searches filter by ids, agents and
 statuses. Hints are recorded.
 """
@@ -96,6 +97,8 @@ class KernelRows:
         if row is None or row.status in _FINISHED:
             return False
         if change.expected is not None and row.status not in change.expected:
+            return False
+        if change.bound_to is not None and row.agent_id != change.bound_to:
             return False
         self.rows[change.kernel_id] = replace(
             row,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from sokovan.agent.protocol import KernelEventKind
 from sokovan.common.ids import AgentId, KernelId
 from sokovan.common.scheduling import ScheduleType
 from sokovan.common.status import KernelStatus
+from sokovan.repositories.scheduler.kernel_writes import KernelChange
 from sokovan.scheduler.kernel.events import KERNEL_PROGRESS, AgentKernelEvent
 from sokovan.scheduler.kernel.state_engine import KernelStateEngine
 
@@ -133,6 +136,30 @@ async def test_a_kernel_event_about_another_agents_or_unknown_kernel_is_ignored(
 
     assert (result.applied, result.ignored) == (0, 2)
     assert rows.status(elsewhere) is S.RUNNING
+
+
+class RebindingRows(KernelRows):
+    """Kernel rows in which every kernel moves to agent a2 between the engine's read and its
+    write, as a reschedule running meanwhile would move it."""
+
+    async def apply_kernel_changes(self, changes: Sequence[KernelChange]) -> list[bool]:
+        for kernel_id, row in list(self.rows.items()):
+            self.rows[kernel_id] = replace(row, agent_id=AgentId("a2"), status=S.SCHEDULED)
+        return await super().apply_kernel_changes(changes)
+
+
+async def test_a_report_never_moves_a_kernel_rebound_to_another_agent_meanwhile() -> None:
+    rows = RebindingRows()
+    kernel = kernel_info(S.CREATING)
+    rows.add(kernel)
+
+    result = await KernelStateEngine(rows).apply_events(
+        [kernel_event(K.KERNEL_STARTED, kernel.kernel_id, container_id="pid-7")], CURRENT
+    )
+
+    assert (result.applied, result.unchanged) == (0, 1)
+    assert rows.status(kernel) is S.SCHEDULED
+    assert rows.rows[kernel.kernel_id].container_id is None
 
 
 async def test_pull_finished_prepares_the_agents_kernels_waiting_for_the_image(
