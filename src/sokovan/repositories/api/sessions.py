@@ -20,7 +20,7 @@ from sokovan.repositories.base import RepositoryBase
 # The scheduler's row mapper, so both repositories read history rows alike.
 from sokovan.repositories.scheduler.history import history_record_from_row
 from sokovan.repositories.scheduler.read_fetch import fetch_kernels_of
-from sokovan.repositories.scheduler.read_rows import session_info_from_row
+from sokovan.repositories.scheduler.read_rows import SESSION_INFO_COLUMNS, session_info_from_row
 from sokovan.repositories.scheduler.types import SessionInfo
 
 _S = t.sessions.c
@@ -37,7 +37,7 @@ class SessionApiReadsMixin(RepositoryBase):
         Reads one row beyond the page to tell whether another page follows.
         """
         statement = (
-            sa.select(t.sessions)
+            sa.select(*SESSION_INFO_COLUMNS)
             .where(*_filters(query))
             .order_by(_S.created_at.desc(), _S.id.desc())
             .limit(query.limit + 1)
@@ -54,7 +54,7 @@ class SessionApiReadsMixin(RepositoryBase):
     async def get_session(self, session_id: SessionId) -> SessionInfo | None:
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(sa.select(t.sessions).where(_S.id == session_id))
+                await conn.execute(sa.select(*SESSION_INFO_COLUMNS).where(_S.id == session_id))
             ).one_or_none()
         return None if row is None else session_info_from_row(row)
 
@@ -72,7 +72,7 @@ class SessionApiReadsMixin(RepositoryBase):
         there is no such session. Three statements on one connection."""
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(sa.select(t.sessions).where(_S.id == session_id))
+                await conn.execute(sa.select(*SESSION_INFO_COLUMNS).where(_S.id == session_id))
             ).one_or_none()
             if row is None:
                 return None

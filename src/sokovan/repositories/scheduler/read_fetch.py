@@ -18,6 +18,8 @@ from sokovan.db import tables as t
 from sokovan.repositories.scheduler.condition_sql import session_where
 from sokovan.repositories.scheduler.conditions import SessionQuerier
 from sokovan.repositories.scheduler.read_rows import (
+    KERNEL_INFO_COLUMNS,
+    SESSION_INFO_COLUMNS,
     image_config_from_row,
     image_identifier,
     kernel_info_from_row,
@@ -29,9 +31,10 @@ V = TypeVar("V")
 
 
 def session_search(querier: SessionQuerier) -> sa.Select[Any]:
-    """Every column of the sessions matching all conditions, oldest first, limit applied."""
+    """`SESSION_INFO_COLUMNS` of the sessions matching all conditions, oldest first, limit
+    applied."""
     statement = (
-        sa.select(t.sessions)
+        sa.select(*SESSION_INFO_COLUMNS)
         .where(*session_where(querier.conditions))
         .order_by(t.sessions.c.created_at, t.sessions.c.id)
     )
@@ -47,7 +50,7 @@ async def fetch_kernels_of(
     if not session_ids:
         return {}
     rows = await conn.execute(
-        sa.select(t.kernels)
+        sa.select(*KERNEL_INFO_COLUMNS)
         .where(t.kernels.c.session_id.in_(list(session_ids)))
         .order_by(t.kernels.c.session_id, t.kernels.c.cluster_idx, t.kernels.c.id)
     )

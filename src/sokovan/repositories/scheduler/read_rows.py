@@ -1,10 +1,10 @@
 """Rows of `sessions`, `kernels` and `images` as the read models of `types.py`.
 
-Mappers take rows selected with every column of their table first, in table order
-(`select(t.sessions)`, optionally with more columns added after them), so a column added to a
-read model is added here and nowhere else. The session and kernel mappers read those columns
-by position: every scheduler step maps thousands of rows, and a row's attribute access costs
-about fifteen times its index.
+A session or kernel read selects `SESSION_INFO_COLUMNS` / `KERNEL_INFO_COLUMNS` first (the
+columns behind the read model's fields, in field order), optionally with more columns after
+them, and maps rows by position. Every scheduler step maps thousands of rows: a row's
+attribute access costs about fifteen times its index, and a column not selected is a value
+neither the database nor the type processing has to produce.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from sokovan.common.frozen import slot_builder
 from sokovan.common.ids import AgentId
 from sokovan.db import tables as t
 from sokovan.repositories.scheduler.types import (
@@ -49,20 +50,34 @@ def _field_columns(model: type[Any], renamed: dict[str, str]) -> list[str]:
     return [renamed.get(field.name, field.name) for field in fields(model)]
 
 
-_session_columns = columns_of(t.sessions, _field_columns(SessionInfo, {"session_id": "id"}))
+#: The `sessions` columns behind SessionInfo's fields, in field order.
+SESSION_INFO_COLUMNS: tuple[sa.Column[Any], ...] = tuple(
+    t.sessions.c[name] for name in _field_columns(SessionInfo, {"session_id": "id"})
+)
+#: The `kernels` columns behind KernelInfo's fields, in field order.
+KERNEL_INFO_COLUMNS: tuple[sa.Column[Any], ...] = tuple(
+    t.kernels.c[name] for name in _field_columns(KernelInfo, {"kernel_id": "id"})
+)
+_SESSION_WIDTH = len(SESSION_INFO_COLUMNS)
+_KERNEL_WIDTH = len(KERNEL_INFO_COLUMNS)
 _DESIGNATED = [field.name for field in fields(SessionInfo)].index("designated_agent_ids")
-_kernel_columns = columns_of(t.kernels, _field_columns(KernelInfo, {"kernel_id": "id"}))
+_build_session_info = slot_builder(SessionInfo)
+_build_kernel_info = slot_builder(KernelInfo)
 
 
 def session_info_from_row(row: AnyRow) -> SessionInfo:
+    """A row that starts with `SESSION_INFO_COLUMNS`."""
     # The typed ids (SessionId, GroupId, …) are NewTypes: the stored values already are them.
-    values = list(_session_columns(row))
-    values[_DESIGNATED] = agent_ids_or_none(values[_DESIGNATED])
-    return SessionInfo(*values)
+    return _build_session_info(
+        *row[:_DESIGNATED],
+        agent_ids_or_none(row[_DESIGNATED]),
+        *row[_DESIGNATED + 1 : _SESSION_WIDTH],
+    )
 
 
 def kernel_info_from_row(row: AnyRow) -> KernelInfo:
-    return KernelInfo(*_kernel_columns(row))
+    """A row that starts with `KERNEL_INFO_COLUMNS`."""
+    return _build_kernel_info(*row[:_KERNEL_WIDTH])
 
 
 def kernel_binding(kernel: KernelInfo) -> KernelBindingData:

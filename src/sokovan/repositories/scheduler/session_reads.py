@@ -28,6 +28,8 @@ from sokovan.repositories.scheduler.read_fetch import (
     session_search,
 )
 from sokovan.repositories.scheduler.read_rows import (
+    KERNEL_INFO_COLUMNS,
+    SESSION_INFO_COLUMNS,
     AnyRow,
     kernel_binding,
     kernel_info_from_row,
@@ -81,7 +83,7 @@ class SessionReadsMixin(RepositoryBase):
         """Kernels matching every condition, by (created_at, session, cluster_idx)."""
         kernels = t.kernels.c
         statement = (
-            sa.select(t.kernels)
+            sa.select(*KERNEL_INFO_COLUMNS)
             .where(*kernel_where(querier.conditions))
             .order_by(kernels.created_at, kernels.session_id, kernels.cluster_idx, kernels.id)
         )
@@ -121,6 +123,9 @@ class SessionReadsMixin(RepositoryBase):
         statement = (
             session_search(querier)
             .add_columns(
+                t.sessions.c.environ,
+                t.sessions.c.network_type,
+                t.sessions.c.network_id,
                 users.email,
                 users.username,
                 users.domain_name.label("user_domain_name"),
@@ -206,7 +211,9 @@ async def _sessions_with_kernels(
 ) -> list[tuple[SessionInfo, tuple[KernelInfo, ...]]]:
     """The sessions among `session_ids` that satisfy `where`, in the order given, with kernels."""
     rows = await conn.execute(
-        sa.select(t.sessions).where(t.sessions.c.id.in_(sorted(set(session_ids))), *where)
+        sa.select(*SESSION_INFO_COLUMNS).where(
+            t.sessions.c.id.in_(sorted(set(session_ids))), *where
+        )
     )
     found = {session.session_id: session for session in map(session_info_from_row, rows)}
     kernels = await fetch_kernels_of(conn, found.keys())

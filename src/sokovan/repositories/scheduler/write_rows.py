@@ -13,7 +13,7 @@ writers queue instead of deadlocking.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from itertools import compress
@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sokovan.common.frozen import slot_builder
 from sokovan.common.ids import AccessKey, AgentId, KernelId, SessionId
 from sokovan.common.resource_slot import ResourceSlot
 from sokovan.common.status import KernelStatus, SessionStatus
@@ -71,8 +72,8 @@ class _RowShape(Generic[R]):
     """A row dataclass's columns, selected in field order so that rows map onto it
     positionally (the cheap way); slot columns come as text, each distinct one parsed once."""
 
-    def __init__(self, row_type: Callable[..., R], table: sa.Table, names: Sequence[str]):
-        self._row_type = row_type
+    def __init__(self, row_type: type[R], table: sa.Table, names: Sequence[str]):
+        self._build = slot_builder(row_type)
         is_slots = [isinstance(table.c[name].type, ResourceSlotType) for name in names]
         self.columns = tuple(
             slots_text(table.c[name], name) if slots else table.c[name]
@@ -86,7 +87,7 @@ class _RowShape(Generic[R]):
             values = list(row)
             for position in self._slot_positions:
                 values[position] = read(values[position])
-            yield self._row_type(*values)
+            yield self._build(*values)
 
 
 _S = t.sessions.c
