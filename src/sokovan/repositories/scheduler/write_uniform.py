@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sokovan.common.ids import AccessKey, SessionId
 from sokovan.common.status import KernelStatus, SessionStatus
 from sokovan.db import tables as t
+from sokovan.db.planner_hints import not_indexed
 from sokovan.repositories.scheduler.write_bulk import id_filters
 from sokovan.repositories.scheduler.write_specs import SessionStatusChange
 from sokovan.repositories.scheduler.write_transitions import movable_kernel_statuses
@@ -95,7 +96,7 @@ async def apply_uniform_change(
     for matching in id_filters(conn, _S.id, session_ids):
         rows = await conn.execute(
             t.sessions.update()
-            .where(matching, _S.status.in_([change.expected_status, to_status]))
+            .where(matching, not_indexed(_S.status).in_([change.expected_status, to_status]))
             .values(status=to_status, status_info=change.reason, status_changed=status_changed)
             .returning(_S.id, _S.access_key)
         )
@@ -103,7 +104,7 @@ async def apply_uniform_change(
     for matching in id_filters(conn, _K.session_id, applied.keys()):
         await conn.execute(
             t.kernels.update()
-            .where(matching, _K.status.in_(sorted(movable)))
+            .where(matching, not_indexed(_K.status).in_(sorted(movable)))
             .values(status=kernel_to_status, status_info=change.reason, status_changed=now)
         )
     return set(applied), set(applied.values())
@@ -116,7 +117,7 @@ async def _any_kernel_in(
         return False
     for matching in id_filters(conn, _K.session_id, session_ids):
         found = await conn.scalar(
-            sa.select(_K.id).where(matching, _K.status.in_(sorted(statuses))).limit(1)
+            sa.select(_K.id).where(matching, not_indexed(_K.status).in_(sorted(statuses))).limit(1)
         )
         if found is not None:
             return True
