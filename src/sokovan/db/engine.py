@@ -108,14 +108,33 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
 _WRITER_OPTION = "sokovan_sqlite_writer"
 
 
+class _InlineConnection(AsyncConnection):
+    """An AsyncConnection whose `async with` block closes it in place.
+
+    SQLAlchemy closes a connection at the end of an `async with` block in a task of its own
+    and waits for that task, so that a cancellation arriving mid-close cannot abandon the
+    connection half returned to its pool. Every read and write would then give up its turn
+    of the event loop at its end and queue behind everything else that is ready: under load,
+    a handful of such waits per scheduler step. On SQLite the close runs on the loop's
+    thread without ever suspending (sqlite_inline.py), so no cancellation can arrive during
+    it, and closing in place is just as safe.
+    """
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+
 class _SqliteEngine(AsyncEngine):
-    """`begin()` marks its connection as a writer (see `_on_begin`); all else is as usual.
+    """`begin()` marks its connection as a writer (see `_on_begin`); connections close in
+    place (see `_InlineConnection`); all else is as usual.
 
     Every write goes through `begin()`: a `connect()` block never commits. Writers of this
     engine take turns on an asyncio lock before asking SQLite for its write lock: statements
     run on the loop's thread (sqlite_inline.py), so a writer that waited in SQLite for a
     holder suspended at an await would wait for a holder that cannot run until it gives up.
     """
+
+    _connection_cls = _InlineConnection
 
     def __init__(self, sync_engine: sa.Engine) -> None:
         super().__init__(sync_engine)
@@ -127,8 +146,7 @@ class _SqliteEngine(AsyncEngine):
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         # The turn starts before connecting, so a writer waiting for it holds no pooled
-        # connection, and ends at the commit, before the connection closes: closing yields to
-        # the loop (SQLAlchemy shields it in a task), which the next writer need not wait for.
+        # connection, and ends at the commit, before the connection is closed.
         async with AsyncExitStack() as closing, self._writer_lock():
             conn = await closing.enter_async_context(self.connect())
             await conn.execution_options(**{_WRITER_OPTION: True})

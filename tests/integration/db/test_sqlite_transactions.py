@@ -96,6 +96,50 @@ async def test_a_transaction_runs_without_yielding_to_the_loop(engine: AsyncEngi
         assert await conn.scalar(sa.text("SELECT n FROM counter")) == 5
 
 
+async def test_reads_and_writes_end_without_yielding_to_the_loop(engine: AsyncEngine) -> None:
+    # Closing a connection happens in place: a block that awaits only the database gives
+    # no other task a turn, not even at its end.
+    turns = 0
+
+    async def tick() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    try:
+        before = turns
+        for _ in range(3):
+            async with engine.connect() as conn:
+                await conn.scalar(sa.text("SELECT n FROM counter"))
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("UPDATE counter SET n = n + 1"))
+        assert turns == before
+    finally:
+        ticker.cancel()
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT n FROM counter")) == 3
+
+
+async def test_a_connection_closed_in_place_goes_back_to_the_pool(engine: AsyncEngine) -> None:
+    for _ in range(50):  # more than the pool holds: each block must give its connection back
+        async with engine.connect() as conn:
+            await conn.scalar(sa.text("SELECT n FROM counter"))
+        with pytest.raises(RuntimeError, match="aborted"):
+            await _abort_an_update(engine)
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT n FROM counter")) == 0
+
+
+async def _abort_an_update(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE counter SET n = n + 1"))
+        raise RuntimeError("aborted")
+
+
 async def test_a_writer_waits_its_turn_while_the_holder_is_suspended(
     engine: AsyncEngine,
 ) -> None:
