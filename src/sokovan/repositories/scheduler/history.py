@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sokovan.common.ids import SessionId
 from sokovan.db import tables as t
 from sokovan.repositories.base import RepositoryBase
-from sokovan.repositories.scheduler.read_rows import columns_of
+from sokovan.repositories.scheduler.read_rows import AnyRow, columns_of
 from sokovan.repositories.scheduler.types import SchedulingHistoryRecord
 from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
 from sokovan.repositories.scheduler.write_history_plan import HistoryHead, plan_history
@@ -51,16 +51,21 @@ class HistoryMixin(RepositoryBase):
 
 
 async def latest_history_rows(
-    conn: AsyncConnection, session_ids: Collection[SessionId]
-) -> list[Row[Any]]:
-    """Every column of each session's latest history row (one statement for any number).
+    conn: AsyncConnection,
+    session_ids: Collection[SessionId],
+    columns: Sequence[sa.ColumnElement[Any]] = tuple(t.session_scheduling_history.c),
+) -> list[AnyRow]:
+    """`columns` (by default every column) of each session's latest history row, in one
+    statement for any number of sessions.
 
     Latest: by created_at, then updated_at, then id. The statement finds each session's
     rows at its latest created_at (an aggregate over the (session_id, created_at) index,
     several times cheaper than ranking every row with a window function); the rare tie is
-    broken here.
+    broken here, on the session id, updated_at and id it selects after `columns`.
     """
-    latest: dict[Any, Row[Any]] = {}
+    tie_break = (_H.session_id, _H.updated_at, _H.id)
+    width = len(columns)
+    latest: dict[Any, tuple[Any, Any, AnyRow]] = {}
     for matching in id_filters(conn, _H.session_id, session_ids):
         newest = (
             sa.select(_H.session_id, sa.func.max(_H.created_at).label("created_at"))
@@ -68,15 +73,20 @@ async def latest_history_rows(
             .group_by(_H.session_id)
             .subquery()
         )
-        heads = sa.select(t.session_scheduling_history).join(
+        heads = sa.select(*columns, *tie_break).join(
             newest,
             sa.and_(_H.session_id == newest.c.session_id, _H.created_at == newest.c.created_at),
         )
-        for row in await conn.execute(heads):
-            held = latest.get(row.session_id)
-            if held is None or (row.updated_at, row.id) > (held.updated_at, held.id):
-                latest[row.session_id] = row
-    return list(latest.values())
+        for row in (await conn.execute(heads)).all():
+            session_id, updated_at, row_id = row[width:]
+            held = latest.get(session_id)
+            if held is None or (updated_at, row_id) > held[:2]:
+                latest[session_id] = (updated_at, row_id, row)
+    return [row for _, _, row in latest.values()]
+
+
+#: What `write_history` compares a spec with, the row's id first.
+_HEAD_COLUMNS = (_H.id, _H.session_id, _H.phase, _H.result, _H.error_code, _H.to_status)
 
 
 async def write_history(
@@ -91,11 +101,10 @@ async def write_history(
     """
     if not specs:
         return
+    rows = await latest_history_rows(conn, {spec.session_id for spec in specs}, _HEAD_COLUMNS)
     heads = {
-        SessionId(row.session_id): HistoryHead(
-            row.id, row.phase, row.result, row.error_code, row.to_status
-        )
-        for row in await latest_history_rows(conn, {spec.session_id for spec in specs})
+        session_id: HistoryHead(row_id, phase, result, error_code, to_status)
+        for row_id, session_id, phase, result, error_code, to_status, *_ in rows
     }
     plan = plan_history(heads, specs, now)
     await bulk_update(
