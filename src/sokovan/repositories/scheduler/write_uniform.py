@@ -15,7 +15,10 @@ That is exactly what the general path writes for these changes, except that it a
 re-settles each touched session's occupying_slots from its kernels, which can only differ
 here if the stored value had drifted (occupancy is derived from kernels in every write).
 A change that moves a kernel into or out of the resource-occupying statuses is left to the
-general path, which settles sessions' and agents' occupancy; so is every other change.
+general path, which settles sessions' and agents' occupancy; so is a change from a status
+that holds nothing (PENDING → SCHEDULED) unless every session has already arrived (placing
+sessions moves them to SCHEDULED itself; the coordinator's change then records the step),
+and every other change.
 
 SQLite only: its transaction holds the one write lock throughout, so the order in which
 rows are updated cannot matter. On PostgreSQL the general path locks rows in one global
@@ -48,8 +51,9 @@ def uniform_change(changes: Sequence[SessionStatusChange]) -> SessionStatusChang
     """The change every one of `changes` makes, if it is one this module can write; else None.
 
     Eligible: one change per session, all alike, with a target, a kernel target, a reason and
-    an expected status, where both session statuses and the kernel target hold resources
-    (so that the sessions' own occupancy stays what it is).
+    an expected status, where the target and the kernel target hold resources (so that the
+    sessions' own occupancy stays what it is; an expected status that holds nothing is
+    checked when the change is applied).
     """
     if not changes:
         return None
@@ -64,7 +68,7 @@ def uniform_change(changes: Sequence[SessionStatusChange]) -> SessionStatusChang
         return None
     if first.reason is None or first.kernel_to_status not in _OCCUPYING_KERNEL:
         return None
-    if first.to_status not in _OCCUPYING_SESSION or first.expected_status not in _OCCUPYING_SESSION:
+    if first.to_status not in _OCCUPYING_SESSION or first.expected_status is None:
         return None
     return first
 
@@ -78,15 +82,20 @@ async def apply_uniform_change(
     """Apply `change` (from `uniform_change`) to `session_ids` on the caller's transaction.
 
     Returns the sessions it applied to and their owners' access keys; None, having written
-    nothing, when some kernel would enter or leave the resource-occupying statuses (the
-    caller then takes the general path).
+    nothing, when some session or kernel would enter or leave the resource-occupying
+    statuses (the caller then takes the general path).
     """
     to_status, kernel_to_status = change.to_status, change.kernel_to_status
-    # uniform_change admits only changes with both targets.
+    # uniform_change admits only changes with both targets and an expected status.
     assert to_status is not None
     assert kernel_to_status is not None
+    assert change.expected_status is not None
     movable = movable_kernel_statuses(kernel_to_status)
     if await _any_kernel_in(conn, session_ids, movable - _OCCUPYING_KERNEL):
+        return None
+    if change.expected_status not in _OCCUPYING_SESSION and await _any_session_in(
+        conn, session_ids, change.expected_status
+    ):
         return None
     applied: dict[SessionId, AccessKey] = {}
     status_changed = sa.case(
@@ -118,6 +127,18 @@ async def _any_kernel_in(
     for matching in id_filters(conn, _K.session_id, session_ids):
         found = await conn.scalar(
             sa.select(_K.id).where(matching, not_indexed(_K.status).in_(sorted(statuses))).limit(1)
+        )
+        if found is not None:
+            return True
+    return False
+
+
+async def _any_session_in(
+    conn: AsyncConnection, session_ids: Collection[SessionId], status: SessionStatus
+) -> bool:
+    for matching in id_filters(conn, _S.id, session_ids):
+        found = await conn.scalar(
+            sa.select(_S.id).where(matching, not_indexed(_S.status) == status).limit(1)
         )
         if found is not None:
             return True

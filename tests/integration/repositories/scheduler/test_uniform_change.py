@@ -132,6 +132,79 @@ async def test_a_kernel_entering_the_occupying_statuses_is_left_to_the_general_p
     await assert_occupancy_consistent(db_engine)
 
 
+def place(session_id: SessionId) -> SessionStatusChange:
+    return change(
+        session_id,
+        SessionStatus.SCHEDULED,
+        KernelStatus.SCHEDULED,
+        reason=REASON,
+        expected_status=SessionStatus.PENDING,
+    )
+
+
+async def test_a_batch_already_placed_records_the_step_without_moving_anything(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    placed = KernelSpec(
+        slots={"cpu": 1, "mem": 2**30}, agent_id="a1", status=KernelStatus.SCHEDULED
+    )
+    first, _ = await add_session(
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed, placed]
+    )
+    second, _ = await add_session(
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed]
+    )
+    await settle_agents(db_engine)
+
+    count = await repo.update_with_history(
+        updater(place(first), place(second)),
+        creator(
+            *(spec(s, SessionStatus.PENDING, SessionStatus.SCHEDULED) for s in (first, second))
+        ),
+    )
+
+    assert count == 2
+    for session_id in (first, second):
+        row = await session_row(db_engine, session_id)
+        assert (row.status, row.status_info, row.status_changed) == (
+            SessionStatus.SCHEDULED,
+            REASON,
+            T0,
+        )
+        assert {k.status for k in await kernel_rows(db_engine, session_id)} == {
+            KernelStatus.SCHEDULED
+        }
+        assert len(await history_rows(db_engine, session_id)) == 1
+    await assert_occupancy_consistent(db_engine)
+
+
+async def test_a_session_still_in_a_status_that_holds_nothing_is_left_to_the_general_path(
+    db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
+) -> None:
+    placed = KernelSpec(
+        slots={"cpu": 1, "mem": 2**30}, agent_id="a1", status=KernelStatus.SCHEDULED
+    )
+    arrived, _ = await add_session(
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed]
+    )
+    # Its kernel is placed but the session itself still holds nothing: entering SCHEDULED
+    # must settle its occupancy, which only the general path does.
+    behind, _ = await add_session(db_engine, tenant, status=SessionStatus.PENDING, kernels=[placed])
+    await settle_agents(db_engine)
+
+    count = await repo.update_with_history(
+        updater(place(arrived), place(behind)),
+        creator(
+            *(spec(s, SessionStatus.PENDING, SessionStatus.SCHEDULED) for s in (arrived, behind))
+        ),
+    )
+
+    assert count == 2
+    behind_row = await session_row(db_engine, behind)
+    assert (behind_row.status, behind_row.status_changed) == (SessionStatus.SCHEDULED, LATER)
+    await assert_occupancy_consistent(db_engine)
+
+
 @pytest.mark.parametrize(
     ("changes", "eligible"),
     [
@@ -141,7 +214,7 @@ async def test_a_kernel_entering_the_occupying_statuses_is_left_to_the_general_p
         ("no expected status", False),
         ("to an ending status", False),
         ("kernels back to pending", False),
-        ("from a status that holds nothing", False),
+        ("from a status that holds nothing", True),  # checked when applied
     ],
 )
 def test_only_alike_changes_that_keep_occupancy_are_written_set_based(
