@@ -8,6 +8,7 @@ message says what to fix, so the CLI can print one line instead of a traceback.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from sokovan.common.errors import DatabaseError
+from sokovan.db.sqlite_checkpoint import FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from sokovan.db.sqlite_inline import inline_connector
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -79,7 +81,14 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
     if url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     connector = inline_connector(url.database, busy_timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
-    engine = _SqliteEngine(create_async_engine(url, echo=echo, async_creator=connector).sync_engine)
+    checkpointer = None
+    if url.database != ":memory:":
+        checkpointer = WalCheckpointer(
+            Path(url.database).expanduser(), busy_timeout=SQLITE_BUSY_TIMEOUT_SECONDS
+        )
+    engine = _SqliteEngine(
+        create_async_engine(url, echo=echo, async_creator=connector).sync_engine, checkpointer
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -90,6 +99,8 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if checkpointer is not None:  # it copies the log back; commits need not (see there)
+            cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -136,12 +147,22 @@ class _SqliteEngine(AsyncEngine):
 
     _connection_cls = _InlineConnection
 
-    def __init__(self, sync_engine: sa.Engine) -> None:
+    def __init__(self, sync_engine: sa.Engine, checkpointer: WalCheckpointer | None) -> None:
         super().__init__(sync_engine)
         # One lock per event loop: an asyncio lock belongs to the loop it first waited on.
         self._writers: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             WeakKeyDictionary()
         )
+        self.checkpointer = checkpointer
+        if checkpointer is not None:
+            checkpointer.start()
+            # An engine dropped without dispose() must not leave its thread behind.
+            weakref.finalize(self, checkpointer.stop)
+
+    async def dispose(self, close: bool = True) -> None:
+        await super().dispose(close)
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
