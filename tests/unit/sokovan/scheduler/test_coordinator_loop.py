@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -119,6 +120,42 @@ async def test_sc_co_014_a_failing_scaling_group_is_logged_and_isolated(
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "gpu" in record.getMessage()
     assert str(record.exc_info[1]) == "DB error"  # type: ignore[index]
+
+
+async def test_sc_co_014_the_only_scaling_group_failing_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repository = FakeRepository(
+        scaling_groups=["gpu"], failing_groups={"gpu": Exception("DB error")}
+    )
+    handler = ScriptedHandler(handler_spec(transitions=_SCHEDULE))
+    world = build_world(repository=repository, lifecycle={ScheduleType.SCHEDULE: handler})
+
+    with caplog.at_level(logging.ERROR):
+        done = await world.coordinator.process_lifecycle_schedule(ScheduleType.SCHEDULE)
+
+    assert done is True
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "gpu" in record.getMessage()
+
+
+async def test_a_single_scaling_group_is_processed_without_giving_up_the_loop() -> None:
+    s1 = session(scaling_group="default")
+    handler = ScriptedHandler(handler_spec(transitions=_SCHEDULE), {"default": succeed(s1)})
+    repository = FakeRepository(sessions={"default": [s1]})
+    world = build_world(repository=repository, lifecycle={ScheduleType.SCHEDULE: handler})
+    others_ran = False
+
+    async def other() -> None:
+        nonlocal others_ran
+        others_ran = True
+
+    pending = asyncio.ensure_future(other())
+    await world.coordinator.process_lifecycle_schedule(ScheduleType.SCHEDULE)
+
+    assert [group for group, _ in handler.calls] == ["default"]
+    assert not others_ran  # the whole step ran in this task's turn
+    await pending
 
 
 async def test_sc_co_017_phase_attempts_come_from_the_matching_history() -> None:
