@@ -7,6 +7,7 @@ mix-up); at run time they are the plain value.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from typing import NewType
 
@@ -28,9 +29,11 @@ _new_object = object.__new__
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__
 _set_uuid_is_safe = uuid.UUID.__dict__["is_safe"].__set__
 _UNKNOWN_SAFETY = uuid.SafeUUID.unknown
-#: Version 4 and the RFC 4122 variant, as uuid.uuid4() sets them.
-_CLEAR_VERSION_AND_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
-_VERSION_4_RFC_4122 = (4 << 76) | (0x8000 << 48)
+#: Version 7 and the RFC 9562 variant, in the bits around the 74 random ones.
+_VERSION_7 = 7 << 76
+_RFC_VARIANT = 0b10 << 62
+_RANDOM_A_SHIFT = 64  # 12 random bits just below the version
+_RANDOM_B_MASK = (1 << 62) - 1
 
 
 def uuid_from_int(number: int) -> uuid.UUID:
@@ -45,23 +48,37 @@ def uuid_from_int(number: int) -> uuid.UUID:
     return made
 
 
-def random_uuid() -> uuid.UUID:
-    """What uuid.uuid4() returns (16 random bytes, version 4, RFC 4122 variant), for less."""
-    number = int.from_bytes(os.urandom(16), "big")
-    return uuid_from_int((number & _CLEAR_VERSION_AND_VARIANT) | _VERSION_4_RFC_4122)
+def time_ordered_uuid() -> uuid.UUID:
+    """A new version 7 UUID (RFC 9562): the Unix time in milliseconds, then 74 random bits.
+
+    Every row the scheduler creates (sessions, kernels, history) is keyed by such an id:
+    consecutive ids sort next to each other, so inserting a batch of rows adds to the last
+    pages of the primary-key index instead of rewriting a random page per row; with random
+    (version 4) ids a history insert cost about twice as much, and more as the table grew.
+    Ids made within one millisecond are unique but not ordered among themselves.
+    """
+    random = int.from_bytes(os.urandom(10), "big")  # 80 bits, of which 74 are used
+    millis = time.time_ns() // 1_000_000
+    return uuid_from_int(
+        (millis & 0xFFFF_FFFF_FFFF) << 80
+        | _VERSION_7
+        | (random >> 62 & 0xFFF) << _RANDOM_A_SHIFT
+        | _RFC_VARIANT
+        | random & _RANDOM_B_MASK
+    )
 
 
 def new_session_id() -> SessionId:
-    return SessionId(random_uuid())
+    return SessionId(time_ordered_uuid())
 
 
 def new_kernel_id() -> KernelId:
-    return KernelId(random_uuid())
+    return KernelId(time_ordered_uuid())
 
 
 def new_deployment_id() -> DeploymentId:
-    return DeploymentId(random_uuid())
+    return DeploymentId(time_ordered_uuid())
 
 
 def new_route_id() -> RouteId:
-    return RouteId(random_uuid())
+    return RouteId(time_ordered_uuid())

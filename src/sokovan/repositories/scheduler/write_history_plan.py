@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sokovan.common.ids import SessionId, random_uuid
+from sokovan.common.ids import SessionId, time_ordered_uuid
 from sokovan.common.scheduling import SchedulingResult
 from sokovan.common.status import SessionStatus
 from sokovan.repositories.scheduler.write_specs import SessionHistorySpec
@@ -86,7 +86,7 @@ def plan_history(
 
 def _new_row(spec: SessionHistorySpec, now: datetime) -> dict[str, Any]:
     return {
-        "id": random_uuid(),
+        "id": time_ordered_uuid(),
         "session_id": spec.session_id,
         "phase": spec.phase,
         "from_status": spec.from_status,
