@@ -109,7 +109,8 @@ async def apply_uniform_change(
             .values(status=to_status, status_info=change.reason, status_changed=status_changed)
             .returning(_S.id, _S.access_key)
         )
-        applied.update((SessionId(row.id), AccessKey(row.access_key)) for row in rows)
+        # The typed ids are NewTypes of what the rows hold; unpacking beats attribute access.
+        applied.update({session_id: access_key for session_id, access_key in rows})
     for matching in id_filters(conn, _K.session_id, applied.keys()):
         await conn.execute(
             t.kernels.update()
