@@ -122,9 +122,13 @@ class SessionStarter:
         clustered = data.session.cluster_size > 1
         keypair = await generate_ssh_keypair_async() if clustered else None
         requests = create_kernels_requests(data, image_configs, network, keypair, self._config)
-        answers = await asyncio.gather(
-            *(self._create(agent_id, request) for agent_id, request in requests.items())
-        )
+        if len(requests) == 1:  # one agent (every single-kernel session): no task needed
+            [(agent_id, request)] = requests.items()
+            answers = [await self._create(agent_id, request)]
+        else:
+            answers = await asyncio.gather(
+                *(self._create(agent_id, request) for agent_id, request in requests.items())
+            )
         errors = tuple(answer.error for answer in answers if answer.error is not None)
         if not errors:
             kind = StartKind.STARTED
