@@ -95,13 +95,13 @@ class SimulatedRuntime:
         return image.name in self._ready
 
     async def prepare_image(self, image: ImageSpec) -> None:
-        await self._sleep(self._timings.pull_seconds)
+        await self._delay(self._timings.pull_seconds)
         if self._fails(self._timings.pull_failure_rate):
             raise ImagePreparationError(f"simulated pull failure of {image.name!r}")
         self._ready.add(image.name)
 
     async def start(self, launch: KernelLaunch) -> SimulatedKernel:
-        await self._sleep(self._timings.create_seconds)
+        await self._delay(self._timings.create_seconds)
         if self._fails(self._timings.create_failure_rate):
             raise KernelStartError(f"simulated creation failure of kernel {launch.kernel_id}")
         return SimulatedKernel(launch.kernel_id, self._timings.run_seconds, self._sleep)
@@ -111,6 +111,11 @@ class SimulatedRuntime:
 
     def read_logs(self, record: KernelRecord, limit: int) -> KernelLogs:
         return KernelLogs(stdout="", stderr="")
+
+    async def _delay(self, seconds: float) -> None:
+        # A zero delay is none: no turn of the event loop given up per image or kernel.
+        if seconds > 0:
+            await self._sleep(seconds)
 
     def _fails(self, rate: float) -> bool:
         # Always draw, so that the outcome of each call depends only on the seed and on how

@@ -117,3 +117,14 @@ async def test_equal_seeds_give_equal_outcomes() -> None:
     assert first != other
     assert True in first
     assert False in first
+
+
+async def test_zero_delays_do_not_sleep() -> None:
+    sleep = RecordingSleep()
+    runtime = SimulatedRuntime(SimulatedTimings(run_seconds=None), sleep=sleep)
+
+    await runtime.prepare_image(image("new"))
+    kernel = await runtime.start(_launch())
+    kernel.close()
+
+    assert sleep.delays == []
