@@ -20,7 +20,7 @@ from sokovan.db import tables as t
 from sokovan.repositories.base import RepositoryBase
 from sokovan.repositories.scheduler.read_rows import AnyRow, columns_of
 from sokovan.repositories.scheduler.types import SchedulingHistoryRecord
-from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters
+from sokovan.repositories.scheduler.write_bulk import bulk_update, id_filters, insert_rows
 from sokovan.repositories.scheduler.write_history_plan import HistoryHead, plan_history
 from sokovan.repositories.scheduler.write_specs import (
     SchedulingHistoryCreator,
@@ -117,8 +117,7 @@ async def write_history(
         ],
         add={"attempts"},
     )
-    if plan.inserts:
-        await conn.execute(t.session_scheduling_history.insert(), plan.inserts)
+    await insert_rows(conn, t.session_scheduling_history, plan.inserts)
 
 
 _history_columns = columns_of(

@@ -1,4 +1,4 @@
-"""Set-based statements over many ids: id filters and bulk UPDATE by id.
+"""Set-based statements over many rows: id filters, bulk UPDATE by id, bulk INSERT.
 
 `id_filters` matches many ids in one statement: `= ANY(array)` on PostgreSQL (one bind
 parameter, whatever the number of ids), IN-list chunks elsewhere.
@@ -11,11 +11,17 @@ the driver); a value all rows share is bound once instead. Elsewhere (SQLite) ex
 used; there it is an in-process loop anyway, except when every row gets the same values (a
 batch of sessions moving to one status at one moment): then one UPDATE … WHERE id IN (…)
 binds and converts the values once instead of once per row.
+
+`insert_rows` inserts many rows. On SQLite the INSERT is compiled once per table and set of
+columns, and each row is bound as a tuple through the columns' own bind processors: the
+same stored values, without SQLAlchemy's per-row parameter handling (a third of the cost of
+a history row).
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -174,3 +180,89 @@ def _element_converter(column: sa.Column[Any], dialect: Dialect) -> Callable[[An
 
 def _from_element(column: sa.Column[Any], element: sa.ColumnElement[Any]) -> Any:
     return sa.cast(element, JSONB) if _is_json(column) else element
+
+
+async def insert_rows(
+    conn: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT `rows` (domain values, every row with the same keys) into `table`.
+
+    A column a row leaves out takes its default, as with `table.insert()`: on SQLite a
+    constant default is bound with the row; a computed one sends the rows through
+    SQLAlchemy, as do all rows on other backends.
+    """
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if conn.dialect.name != "sqlite":
+        await conn.execute(table.insert(), rows)
+        return
+    compiled = _compiled_insert(conn.dialect, table, names)
+    if compiled is None:
+        await conn.execute(table.insert(), rows)
+        return
+    sql, parameters = compiled
+    await conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                bound if name is None else row[name] if bind is None else bind(row[name])
+                for name, bind, bound in parameters
+            )
+            for row in rows
+        ],
+    )
+
+
+#: An INSERT's SQL and, per parameter in order, the row key it takes (None: a column the rows
+#: leave out) with its binder, or the bound default of a column left out.
+_CompiledInsert = tuple[str, tuple[tuple[str | None, Callable[[Any], Any] | None, Any], ...]]
+#: Per dialect: (table, given columns) → the compiled INSERT, or None when some column left
+#: out has a computed default.
+_compiled_inserts: weakref.WeakKeyDictionary[
+    Dialect, dict[tuple[sa.Table, tuple[str, ...]], _CompiledInsert | None]
+] = weakref.WeakKeyDictionary()
+
+
+def _compiled_insert(
+    dialect: Dialect, table: sa.Table, names: tuple[str, ...]
+) -> _CompiledInsert | None:
+    known = _compiled_inserts.setdefault(dialect, {})
+    if (table, names) not in known:
+        known[(table, names)] = _compile_insert(dialect, table, names)
+    return known[(table, names)]
+
+
+def _compile_insert(
+    dialect: Dialect, table: sa.Table, names: tuple[str, ...]
+) -> _CompiledInsert | None:
+    defaults: dict[str, Any] = {}
+    for column in table.c:
+        if column.name in names or column.default is None:
+            continue
+        if not (isinstance(column.default, sa.ColumnDefault) and column.default.is_scalar):
+            return None
+        defaults[column.name] = column.default.arg
+    statement = (
+        table.insert()
+        .values(
+            {name: sa.bindparam(name, type_=table.c[name].type) for name in (*names, *defaults)}
+        )
+        .compile(dialect=dialect)
+    )
+    parameters: list[tuple[str | None, Callable[[Any], Any] | None, Any]] = []
+    for name in statement.positiontup or ():
+        bind = _binder(dialect, table.c[name])
+        if name in defaults:
+            value = defaults[name]
+            parameters.append((None, None, value if bind is None else bind(value)))
+        else:
+            parameters.append((name, bind, None))
+    return statement.string, tuple(parameters)
+
+
+def _binder(dialect: Dialect, column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor

@@ -28,6 +28,7 @@ from sokovan.repositories.scheduler.snapshot_types import (
     ScalingGroupConfig,
 )
 from sokovan.repositories.scheduler.types import ImageIdentifier
+from sokovan.repositories.scheduler.write_bulk import insert_rows
 from sokovan.repositories.scheduler.write_cache import KeypairOccupancyMixin
 
 
@@ -147,9 +148,10 @@ class SessionEnqueueMixin(KeypairOccupancyMixin):
             for dep in record.depends_on
         ]
         async with self._engine.begin() as conn:
-            await conn.execute(t.sessions.insert(), [_session_row(r, now) for r in records])
-            await conn.execute(
-                t.kernels.insert(),
+            await insert_rows(conn, t.sessions, [_session_row(r, now) for r in records])
+            await insert_rows(
+                conn,
+                t.kernels,
                 [_kernel_row(r, kernel, now) for r in records for kernel in r.kernels],
             )
             if dependencies:
@@ -203,6 +205,7 @@ def _kernel_row(
         "status": KernelStatus.PENDING,
         "status_changed": now,
         "startup_command": kernel.startup_command,
+        "service_ports": [],  # spelled out: a computed default would cost the fast insert
         "created_at": now,
     }
 
