@@ -44,6 +44,7 @@ class WalCheckpointer:
         self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
         #: Checkpoints run so far (for operators and tests).
         self.checkpoints = 0
+        self._failing = False
 
     def start(self) -> None:
         self._thread.start()
@@ -76,8 +77,13 @@ class WalCheckpointer:
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error:
-            # A passing failure (the file replaced, a disk error) leaves the work to the next
-            # round and to the connections' own automatic checkpoint.
-            log.warning("background checkpoint of %s failed", self._path, exc_info=True)
+            # A failure (a read-only file, a disk error) leaves the work to the next round and
+            # to the connections' own automatic checkpoint. Said once, not five times a second.
+            if not self._failing:
+                log.warning("background checkpoints of %s fail", self._path, exc_info=True)
+            self._failing = True
             return
+        if self._failing:
+            log.info("background checkpoints of %s work again", self._path)
+        self._failing = False
         self.checkpoints += 1

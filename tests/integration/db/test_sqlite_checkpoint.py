@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import threading
 from pathlib import Path
 
@@ -70,18 +71,22 @@ def test_an_in_memory_database_has_no_checkpointer() -> None:
     assert engine.checkpointer is None  # type: ignore[attr-defined]
 
 
-def test_a_failing_checkpoint_leaves_the_thread_running(tmp_path: Path) -> None:
+def test_a_failing_checkpoint_leaves_the_thread_running_and_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     not_a_database = tmp_path / "garbage.db"
     not_a_database.write_bytes(b"not a database" * 100)
     checkpointer = WalCheckpointer(not_a_database, interval=0.01, busy_timeout=1)
-    checkpointer.start()
-    try:
-        threading.Event().wait(0.1)
-        assert checkpointer.running
-        assert checkpointer.checkpoints == 0
-    finally:
-        checkpointer.stop()
+    with caplog.at_level(logging.WARNING, logger="sokovan.db.sqlite_checkpoint"):
+        checkpointer.start()
+        try:
+            threading.Event().wait(0.1)
+            assert checkpointer.running
+            assert checkpointer.checkpoints == 0
+        finally:
+            checkpointer.stop()
     assert not checkpointer.running
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
 
 
 def test_the_interval_must_be_positive(tmp_path: Path) -> None:
