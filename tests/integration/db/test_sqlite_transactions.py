@@ -4,6 +4,7 @@ run on the event loop's thread (sqlite_inline.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -70,28 +71,37 @@ async def test_concurrent_writers_queue_and_lose_no_update(engine: AsyncEngine) 
         assert await conn.scalar(sa.text("SELECT n FROM counter")) == 8
 
 
+class LoopTurns:
+    """Counts the turns another task gets on the event loop while it is `running`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async def tick() -> None:
+            while True:
+                self.count += 1
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        try:
+            yield
+        finally:
+            ticker.cancel()
+
+
 async def test_a_transaction_runs_without_yielding_to_the_loop(engine: AsyncEngine) -> None:
     # Statements run on the loop's thread: a transaction that awaits only the database
     # finishes before any other task runs, so it holds the write lock only for its work.
-    turns = 0
-
-    async def tick() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0)
-    try:
-        async with engine.begin() as conn:
-            inside = turns
-            for _ in range(5):
-                n = await conn.scalar(sa.text("SELECT n FROM counter"))
-                await conn.execute(sa.text("UPDATE counter SET n = :n"), {"n": n + 1})
-            assert turns == inside
-    finally:
-        ticker.cancel()
+    turns = LoopTurns()
+    async with turns.running(), engine.begin() as conn:
+        inside = turns.count
+        for _ in range(5):
+            n = await conn.scalar(sa.text("SELECT n FROM counter"))
+            await conn.execute(sa.text("UPDATE counter SET n = :n"), {"n": n + 1})
+        assert turns.count == inside
     async with engine.connect() as conn:
         assert await conn.scalar(sa.text("SELECT n FROM counter")) == 5
 
@@ -99,26 +109,15 @@ async def test_a_transaction_runs_without_yielding_to_the_loop(engine: AsyncEngi
 async def test_reads_and_writes_end_without_yielding_to_the_loop(engine: AsyncEngine) -> None:
     # Closing a connection happens in place: a block that awaits only the database gives
     # no other task a turn, not even at its end.
-    turns = 0
-
-    async def tick() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0)
-    try:
-        before = turns
+    turns = LoopTurns()
+    async with turns.running():
+        before = turns.count
         for _ in range(3):
             async with engine.connect() as conn:
                 await conn.scalar(sa.text("SELECT n FROM counter"))
             async with engine.begin() as conn:
                 await conn.execute(sa.text("UPDATE counter SET n = n + 1"))
-        assert turns == before
-    finally:
-        ticker.cancel()
+        assert turns.count == before
     async with engine.connect() as conn:
         assert await conn.scalar(sa.text("SELECT n FROM counter")) == 3
 

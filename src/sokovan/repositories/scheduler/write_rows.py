@@ -113,23 +113,14 @@ async def lock_session_rows(
     conn: AsyncConnection, session_ids: Collection[SessionId]
 ) -> dict[SessionId, SessionRow]:
     """The sessions that exist among `session_ids`, locked in id order."""
-    found: dict[SessionId, SessionRow] = {}
-    for matching in id_filters(conn, _S.id, session_ids):
-        statement = sa.select(*_SESSION_SHAPE.columns).where(matching).order_by(_S.id)
-        for row in _SESSION_SHAPE.rows(await conn.execute(for_update(conn, statement))):
-            found[row.id] = row
-    return found
+    return {row.id: row for row in await _locked(conn, _SESSION_SHAPE, _S.id, session_ids)}
 
 
 async def lock_kernel_rows(
     conn: AsyncConnection, session_ids: Collection[SessionId]
 ) -> list[KernelRow]:
     """Every kernel of `session_ids`, locked; call after locking the sessions themselves."""
-    found: list[KernelRow] = []
-    for matching in id_filters(conn, _K.session_id, session_ids):
-        statement = sa.select(*_KERNEL_SHAPE.columns).where(matching).order_by(_K.id)
-        found.extend(_KERNEL_SHAPE.rows(await conn.execute(for_update(conn, statement))))
-    return found
+    return await _locked(conn, _KERNEL_SHAPE, _K.session_id, session_ids)
 
 
 async def lock_kernels_by_id(
@@ -140,11 +131,18 @@ async def lock_kernels_by_id(
     Only for writers that change nothing but these kernels; the global lock order holds
     because such a writer takes no session lock afterwards.
     """
-    found: dict[KernelId, KernelRow] = {}
-    for matching in id_filters(conn, _K.id, kernel_ids):
-        statement = sa.select(*_KERNEL_SHAPE.columns).where(matching).order_by(_K.id)
-        for row in _KERNEL_SHAPE.rows(await conn.execute(for_update(conn, statement))):
-            found[row.id] = row
+    return {row.id: row for row in await _locked(conn, _KERNEL_SHAPE, _K.id, kernel_ids)}
+
+
+async def _locked(
+    conn: AsyncConnection, shape: _RowShape[R], column: sa.Column[Any], values: Collection[Any]
+) -> list[R]:
+    """The rows whose `column` is among `values`, locked in id order."""
+    id_column = column.table.c.id
+    found: list[R] = []
+    for matching in id_filters(conn, column, values):
+        statement = sa.select(*shape.columns).where(matching).order_by(id_column)
+        found.extend(shape.rows(await conn.execute(for_update(conn, statement))))
     return found
 
 
