@@ -40,6 +40,9 @@ from support.factories import (
 PREPARED, CREATING = SessionStatus.PREPARED, SessionStatus.CREATING
 REASON = "triggered-by-scheduler"
 ON_A1 = KernelSpec(slots={"cpu": 1, "mem": 2**30}, agent_id="a1")
+PLACED_ON_A1 = KernelSpec(
+    slots={"cpu": 1, "mem": 2**30}, agent_id="a1", status=KernelStatus.SCHEDULED
+)
 
 
 @pytest.fixture
@@ -145,14 +148,11 @@ def place(session_id: SessionId) -> SessionStatusChange:
 async def test_a_batch_already_placed_records_the_step_without_moving_anything(
     db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
 ) -> None:
-    placed = KernelSpec(
-        slots={"cpu": 1, "mem": 2**30}, agent_id="a1", status=KernelStatus.SCHEDULED
-    )
     first, _ = await add_session(
-        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed, placed]
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[PLACED_ON_A1, PLACED_ON_A1]
     )
     second, _ = await add_session(
-        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed]
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[PLACED_ON_A1]
     )
     await settle_agents(db_engine)
 
@@ -181,15 +181,14 @@ async def test_a_batch_already_placed_records_the_step_without_moving_anything(
 async def test_a_session_still_in_a_status_that_holds_nothing_is_left_to_the_general_path(
     db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
 ) -> None:
-    placed = KernelSpec(
-        slots={"cpu": 1, "mem": 2**30}, agent_id="a1", status=KernelStatus.SCHEDULED
-    )
     arrived, _ = await add_session(
-        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[placed]
+        db_engine, tenant, status=SessionStatus.SCHEDULED, kernels=[PLACED_ON_A1]
     )
     # Its kernel is placed but the session itself still holds nothing: entering SCHEDULED
     # must settle its occupancy, which only the general path does.
-    behind, _ = await add_session(db_engine, tenant, status=SessionStatus.PENDING, kernels=[placed])
+    behind, _ = await add_session(
+        db_engine, tenant, status=SessionStatus.PENDING, kernels=[PLACED_ON_A1]
+    )
     await settle_agents(db_engine)
 
     count = await repo.update_with_history(
