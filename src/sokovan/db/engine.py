@@ -82,7 +82,7 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     connector = inline_connector(url.database, busy_timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     checkpointer = None
-    if url.database != ":memory:":
+    if url.database not in ("", ":memory:"):  # a file of its own to checkpoint
         checkpointer = WalCheckpointer(
             Path(url.database).expanduser(), busy_timeout=SQLITE_BUSY_TIMEOUT_SECONDS
         )
