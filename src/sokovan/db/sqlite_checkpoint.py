@@ -60,18 +60,28 @@ class WalCheckpointer:
             self._thread.join()
 
     def _run(self) -> None:
-        try:
-            connection = sqlite3.connect(
-                self._path, timeout=self._busy_timeout, isolation_level=None
-            )
-        except sqlite3.Error:
-            log.warning("no background checkpoints for %s", self._path, exc_info=True)
-            return
+        connection: sqlite3.Connection | None = None
         try:
             while not self._stopping.wait(self._interval):
-                self._checkpoint(connection)
+                connection = connection or self._open()
+                if connection is not None:
+                    self._checkpoint(connection)
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
+
+    def _open(self) -> sqlite3.Connection | None:
+        """A connection to the database once its file exists (opening never creates it:
+        the engine's own first connection does, as it always did)."""
+        try:
+            return sqlite3.connect(
+                f"{Path(self._path).absolute().as_uri()}?mode=rw",
+                uri=True,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+            )
+        except sqlite3.Error:
+            return None
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:

@@ -92,3 +92,15 @@ def test_a_failing_checkpoint_leaves_the_thread_running_and_is_said_once(
 def test_the_interval_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="positive"):
         WalCheckpointer(tmp_path / "x.db", interval=0, busy_timeout=1)
+
+
+def test_the_thread_never_creates_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "not-yet.db"
+    checkpointer = WalCheckpointer(path, interval=0.01, busy_timeout=1)
+    checkpointer.start()
+    try:
+        threading.Event().wait(0.1)
+        assert not path.exists()
+        assert checkpointer.running  # it waits for the file instead of giving up
+    finally:
+        checkpointer.stop()
