@@ -14,7 +14,6 @@ kernels go back to PENDING → one event batch → post-processors.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -76,6 +75,7 @@ from sokovan.scheduler.recorder.history import (
     with_phase_history,
 )
 from sokovan.scheduler.results import SessionExecutionResult, SessionTransitionInfo
+from sokovan.scheduler.scaling_groups import process_each_group
 
 log = logging.getLogger(__name__)
 
@@ -176,19 +176,7 @@ class ScheduleCoordinator:
         self, name: str, process: Callable[[str], Awaitable[None]]
     ) -> None:
         groups = await self._repository.get_schedulable_scaling_groups()
-        if len(groups) == 1:
-            # Nothing to run alongside: no task to start, so no turn of the loop given up
-            # (under load every such turn waits for everything else that is ready).
-            outcomes: list[BaseException | None] = [await _outcome_of(process(groups[0]))]
-        else:
-            outcomes = await asyncio.gather(
-                *(process(group) for group in groups), return_exceptions=True
-            )
-        for group, outcome in zip(groups, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                log.error("%s failed for scaling group %s", name, group, exc_info=outcome)
-            elif isinstance(outcome, BaseException):
-                raise outcome
+        await process_each_group(name, groups, process)
 
     async def _process_scaling_group(
         self, handler: SessionLifecycleHandler, scaling_group: str
@@ -375,16 +363,6 @@ class ScheduleCoordinator:
         self, phase: str, skipped: Sequence[SessionTransitionInfo]
     ) -> None:
         await self._repository.create_scheduling_history(skipped_history(phase, skipped))
-
-
-async def _outcome_of(processing: Awaitable[None]) -> Exception | None:
-    """What `asyncio.gather(..., return_exceptions=True)` reports for one awaitable, except
-    that cancellation propagates (nothing else runs alongside to be kept going)."""
-    try:
-        await processing
-    except Exception as error:
-        return error
-    return None
 
 
 def _targets(spec: HandlerSpec, scaling_group: str) -> SessionQuerier:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -91,10 +92,10 @@ async def apply_uniform_change(
     assert kernel_to_status is not None
     assert change.expected_status is not None
     movable = movable_kernel_statuses(kernel_to_status)
-    if await _any_kernel_in(conn, session_ids, movable - _OCCUPYING_KERNEL):
+    if await _any_in(conn, _K.session_id, session_ids, movable - _OCCUPYING_KERNEL):
         return None
-    if change.expected_status not in _OCCUPYING_SESSION and await _any_session_in(
-        conn, session_ids, change.expected_status
+    if change.expected_status not in _OCCUPYING_SESSION and await _any_in(
+        conn, _S.id, session_ids, [change.expected_status]
     ):
         return None
     applied: dict[SessionId, AccessKey] = {}
@@ -120,26 +121,19 @@ async def apply_uniform_change(
     return set(applied), set(applied.values())
 
 
-async def _any_kernel_in(
-    conn: AsyncConnection, session_ids: Collection[SessionId], statuses: Collection[KernelStatus]
+async def _any_in(
+    conn: AsyncConnection,
+    of_session: sa.Column[Any],
+    session_ids: Collection[SessionId],
+    wanted: Collection[KernelStatus] | Collection[SessionStatus],
 ) -> bool:
-    if not statuses:
+    """Whether a row of `of_session`'s table for one of the sessions has a `wanted` status."""
+    if not wanted:
         return False
-    for matching in id_filters(conn, _K.session_id, session_ids):
+    status = of_session.table.c.status
+    for matching in id_filters(conn, of_session, session_ids):
         found = await conn.scalar(
-            sa.select(_K.id).where(matching, not_indexed(_K.status).in_(sorted(statuses))).limit(1)
-        )
-        if found is not None:
-            return True
-    return False
-
-
-async def _any_session_in(
-    conn: AsyncConnection, session_ids: Collection[SessionId], status: SessionStatus
-) -> bool:
-    for matching in id_filters(conn, _S.id, session_ids):
-        found = await conn.scalar(
-            sa.select(_S.id).where(matching, not_indexed(_S.status) == status).limit(1)
+            sa.select(of_session).where(matching, not_indexed(status).in_(sorted(wanted))).limit(1)
         )
         if found is not None:
             return True

@@ -145,6 +145,14 @@ def place(session_id: SessionId) -> SessionStatusChange:
     )
 
 
+async def record_placement(repo: SchedulerRepository, *sessions: SessionId) -> int:
+    """The coordinator's PENDING -> SCHEDULED change, with its history, for `sessions`."""
+    return await repo.update_with_history(
+        updater(*(place(s) for s in sessions)),
+        creator(*(spec(s, SessionStatus.PENDING, SessionStatus.SCHEDULED) for s in sessions)),
+    )
+
+
 async def test_a_batch_already_placed_records_the_step_without_moving_anything(
     db_engine: AsyncEngine, repo: SchedulerRepository, tenant: Tenant
 ) -> None:
@@ -156,12 +164,7 @@ async def test_a_batch_already_placed_records_the_step_without_moving_anything(
     )
     await settle_agents(db_engine)
 
-    count = await repo.update_with_history(
-        updater(place(first), place(second)),
-        creator(
-            *(spec(s, SessionStatus.PENDING, SessionStatus.SCHEDULED) for s in (first, second))
-        ),
-    )
+    count = await record_placement(repo, first, second)
 
     assert count == 2
     for session_id in (first, second):
@@ -191,12 +194,7 @@ async def test_a_session_still_in_a_status_that_holds_nothing_is_left_to_the_gen
     )
     await settle_agents(db_engine)
 
-    count = await repo.update_with_history(
-        updater(place(arrived), place(behind)),
-        creator(
-            *(spec(s, SessionStatus.PENDING, SessionStatus.SCHEDULED) for s in (arrived, behind))
-        ),
-    )
+    count = await record_placement(repo, arrived, behind)
 
     assert count == 2
     behind_row = await session_row(db_engine, behind)
